@@ -1,0 +1,69 @@
+# workspace-operator. Tool versions live in hack/tools.env; every tool is built into bin/ by hack/build-tools.sh.
+SHELL := /usr/bin/env bash -o pipefail
+.SHELLFLAGS := -ec
+include hack/tools.env
+
+BIN := $(CURDIR)/bin
+CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
+CONFIG ?= config/manager/config.yaml
+
+.PHONY: all
+all: build
+
+##@ Development
+
+$(CONTROLLER_GEN):
+	hack/build-tools.sh controller-gen
+
+.PHONY: generate
+generate: $(CONTROLLER_GEN) ## Generate deepcopy code from the API types.
+	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
+
+.PHONY: manifests
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and the operator's ClusterRole from markers.
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) rbac:roleName=workspace-operator paths=./controllers/... output:rbac:artifacts:config=config/rbac
+
+.PHONY: fmt
+fmt: ## Run gofmt on the code.
+	gofmt -l -w $$(git ls-files '*.go')
+
+.PHONY: vet
+vet: ## Run go vet.
+	go vet ./...
+
+.PHONY: verify
+verify: generate manifests ## Fail when generated files are stale or code is not gofmt-clean.
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- api config)" || { echo "untracked generated files:"; git ls-files --others --exclude-standard -- api config; exit 1; }
+
+.PHONY: test
+test: ## Build the control plane if needed, then run vet, verify and every test (the README's test command).
+	hack/test.sh
+
+.PHONY: build
+build: ## Build the operator binary into bin/.
+	go build -o $(BIN)/workspace-operator .
+
+.PHONY: run
+run: ## Run the operator against the cluster of $KUBECONFIG.
+	go run . --config $(CONFIG)
+
+##@ Local control plane
+
+.PHONY: local-up
+local-up: ## Start etcd, kube-apiserver and kube-controller-manager on loopback, with the CRDs installed.
+	hack/local-cluster.sh up
+
+.PHONY: local-down
+local-down: ## Stop the local control plane (and an operator the demo started).
+	hack/local-cluster.sh down
+
+.PHONY: demo
+demo: ## The main job on a local control plane: start it, run the operator, apply the samples, show the result.
+	hack/demo.sh
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-12s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)

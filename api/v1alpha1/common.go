@@ -1,0 +1,55 @@
+package v1alpha1
+
+// Labels and annotations the operator reads or writes. They are part of the public API: NetworkPolicies,
+// admission policies, audits and GitOps repositories select on them.
+const (
+	// TenantLabel names the Tenant a namespace or object belongs to.
+	TenantLabel = "workspaces.alitok.ai/tenant"
+	// RegionLabel carries the tenant's residency region on its namespace.
+	RegionLabel = "workspaces.alitok.ai/region"
+	// ManagedByLabel is the standard label; its value is ManagedByValue on everything the operator creates.
+	ManagedByLabel = "app.kubernetes.io/managed-by"
+	// ManagedByValue is the value of ManagedByLabel on objects the operator creates.
+	ManagedByValue = "workspace-operator"
+	// ComponentLabel says what part of a workspace an object is (namespace, network-policy, rbac, …).
+	ComponentLabel = "app.kubernetes.io/component"
+
+	// ConfirmPurgeAnnotation on a Closed Tenant, with the tenant's own name as value, skips the closure grace
+	// period and purges the workspace now.
+	ConfirmPurgeAnnotation = "workspaces.alitok.ai/confirm-purge"
+	// SyncNowAnnotation on an Integration, with a new value each time, starts one sync Job per feature at once.
+	SyncNowAnnotation = "workspaces.alitok.ai/sync-now"
+)
+
+// Condition types shared by the kinds. Ready is the summary; Reconciling and Stalled are abnormal-true
+// (kstatus); the others are specific to one kind.
+const (
+	ConditionReady            = "Ready"
+	ConditionReconciling      = "Reconciling"
+	ConditionStalled          = "Stalled"
+	ConditionIsolated         = "Isolated"
+	ConditionSecretStoreReady = "SecretStoreReady"
+	ConditionDeletionBlocked  = "DeletionBlocked"
+	ConditionCredentialsReady = "CredentialsReady"
+	ConditionOverdue          = "Overdue"
+	ConditionBlocked          = "Blocked"
+)
+
+// DataCategory is a category of synced seller data that retention, legal holds and data-subject requests act on.
+// +kubebuilder:validation:Enum=products;orders;shipping;support;accountProfile;logs
+type DataCategory string
+
+// The data categories.
+const (
+	CategoryProducts       DataCategory = "products"
+	CategoryOrders         DataCategory = "orders"
+	CategoryShipping       DataCategory = "shipping"
+	CategorySupport        DataCategory = "support"
+	CategoryAccountProfile DataCategory = "accountProfile"
+	CategoryLogs           DataCategory = "logs"
+)
+
+// AllCategories lists every DataCategory, in a fixed order.
+var AllCategories = []DataCategory{
+	CategoryProducts, CategoryOrders, CategoryShipping, CategorySupport, CategoryAccountProfile, CategoryLogs,
+}

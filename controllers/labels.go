@@ -1,0 +1,37 @@
+package controllers
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+)
+
+// Components, the app.kubernetes.io/component values of a workspace's objects.
+const (
+	componentNamespace     = "namespace"
+	componentNetworkPolicy = "network-policy"
+	componentQuota         = "quota"
+	componentRBAC          = "rbac"
+	componentHMACKey       = "hmac-key"
+)
+
+// tenantLabels are the labels every object of a tenant carries.
+func tenantLabels(tenant, component string) map[string]string {
+	return map[string]string{
+		workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue,
+		workspacesv1alpha1.TenantLabel:    tenant,
+		workspacesv1alpha1.ComponentLabel: component,
+	}
+}
+
+// requestForTenantLabel maps an object carrying the tenant label to its Tenant's reconcile request.
+func requestForTenantLabel(_ context.Context, obj client.Object) []reconcile.Request {
+	name, ok := obj.GetLabels()[workspacesv1alpha1.TenantLabel]
+	if !ok || name == "" || obj.GetLabels()[workspacesv1alpha1.ManagedByLabel] != workspacesv1alpha1.ManagedByValue {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
+}

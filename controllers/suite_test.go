@@ -1,0 +1,236 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/testenv"
+)
+
+// The suite shares one real control plane (etcd, kube-apiserver, kube-controller-manager) and runs the
+// operator in it as it runs in a cluster: under its generated ClusterRole, not as an administrator.
+var (
+	env       *testenv.Env
+	k8s       client.Client // the test's own administrator client
+	scheme    = runtime.NewScheme()
+	clock     = &testClock{}
+	operator  *runningOperator
+	opConfig  *config.Config
+	logBuffer = &syncBuffer{}
+)
+
+// operatorUser is who the operator runs as in the tests; it holds only config/rbac's ClusterRole.
+const operatorUser = "system:serviceaccount:workspace-operator-system:workspace-operator"
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	ctrl.SetLogger(zap.New(zap.WriteTo(logBuffer), zap.UseDevMode(true)))
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	if err := workspacesv1alpha1.AddToScheme(scheme); err != nil {
+		panic(err)
+	}
+	var err error
+	env, err = testenv.Start(testenv.Options{ControllerManager: true})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
+		return 1
+	}
+	defer func() { _ = env.Stop() }()
+	if k8s, err = client.New(env.Config, client.Options{Scheme: scheme}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := installOperatorRBAC(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "installing RBAC:", err)
+		return 1
+	}
+	opConfig = config.Default()
+	if operator, err = startOperator(); err != nil {
+		fmt.Fprintln(os.Stderr, "starting the operator:", err)
+		return 1
+	}
+	code := m.Run()
+	operator.stop()
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "operator log (last 200 lines):")
+		lines := strings.Split(logBuffer.String(), "\n")
+		if len(lines) > 200 {
+			lines = lines[len(lines)-200:]
+		}
+		fmt.Fprintln(os.Stderr, strings.Join(lines, "\n"))
+	}
+	return code
+}
+
+// installOperatorRBAC applies config/rbac's generated ClusterRole and the tenant ClusterRoles, and binds the
+// operator's user to the former, as the kustomize and Helm installs do.
+func installOperatorRBAC(ctx context.Context) error {
+	for _, file := range []string{"role.yaml", "tenant_roles.yaml"} {
+		if err := applyYAMLFile(ctx, filepath.Join(testenv.Root(), "config", "rbac", file)); err != nil {
+			return err
+		}
+	}
+	return k8s.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "workspace-operator"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "workspace-operator"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: operatorUser}},
+	})
+}
+
+func applyYAMLFile(ctx context.Context, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
+	for {
+		u := &unstructured.Unstructured{}
+		if err := dec.Decode(&u.Object); err != nil {
+			if err.Error() == "EOF" {
+				return nil
+			}
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		if len(u.Object) == 0 {
+			continue
+		}
+		if err := k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("test"), client.ForceOwnership); err != nil {
+			return fmt.Errorf("%s: %s %s: %w", path, u.GetKind(), u.GetName(), err)
+		}
+	}
+}
+
+// runningOperator is a manager running the Tenant controller, with a count of the writes it sent.
+type runningOperator struct {
+	cancel context.CancelFunc
+	done   chan error
+	writes *writeCounter
+}
+
+func startOperator() (*runningOperator, error) {
+	user, err := env.AddUser(envtest.User{Name: operatorUser}, nil)
+	if err != nil {
+		return nil, err
+	}
+	cfg := rest.CopyConfig(user.Config())
+	writes := &writeCounter{}
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return writes.wrap(rt) })
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                 scheme,
+		Cache:                  CacheOptions(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := (&TenantReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("workspace-operator"),
+		Config:    opConfig,
+		Now:       clock.Now,
+	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptrTo(true)}); err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	op := &runningOperator{cancel: cancel, done: make(chan error, 1), writes: writes}
+	go func() { op.done <- mgr.Start(ctx) }()
+	return op, nil
+}
+
+func (o *runningOperator) stop() {
+	o.cancel()
+	<-o.done
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// writeCounter counts the requests that change something: every verb but GET (reads, lists and watches).
+type writeCounter struct {
+	mu    sync.Mutex
+	byKey map[string]int
+	total atomic.Int64
+}
+
+func (w *writeCounter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return roundTripperFunc(func(req *http.Request) (*http.Response, error) {
+		if req.Method != http.MethodGet {
+			w.total.Add(1)
+			w.mu.Lock()
+			if w.byKey == nil {
+				w.byKey = map[string]int{}
+			}
+			w.byKey[req.Method+" "+req.URL.Path]++
+			w.mu.Unlock()
+		}
+		return rt.RoundTrip(req)
+	})
+}
+
+// reset returns what was counted so far and starts again from zero.
+func (w *writeCounter) reset() (int64, map[string]int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	by := w.byKey
+	w.byKey = nil
+	return w.total.Swap(0), by
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// testClock is the operator's clock: real time plus an offset the tests move forward.
+type testClock struct{ offset atomic.Int64 }
+
+func (c *testClock) Now() time.Time          { return time.Now().Add(time.Duration(c.offset.Load())) }
+func (c *testClock) Advance(d time.Duration) { c.offset.Add(int64(d)) }
+
+// syncBuffer collects the operator's log for the failure report and for leak checks.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,491 @@
+package controllers
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/config"
+)
+
+// TenantFinalizer holds a Tenant's deletion until its workspace is safely purged.
+const TenantFinalizer = "workspaces.alitok.ai/tenant"
+
+// Reasons of the Tenant's conditions.
+const (
+	ReasonRegionNotAllowed   = "RegionNotAllowed"
+	ReasonInvalidName        = "InvalidNamespaceName"
+	ReasonNamespaceConflict  = "NamespaceConflict"
+	ReasonAlreadyPurged      = "AlreadyPurged"
+	ReasonIsolated           = "Isolated"
+	ReasonNotIsolated        = "NotIsolated"
+	ReasonTenantNotClosed    = "TenantNotClosed"
+	ReasonAwaitingPurge      = "AwaitingPurge"
+	ReasonClosed             = "Closed"
+	ReasonPurged             = "Purged"
+	ReasonNamespaceRecreated = "NamespaceRecreated"
+	ReasonHMACKeyCreated     = "HMACKeyCreated"
+)
+
+// errWaiting ends a pass early without failing it: the step set what it waits for and when to look again.
+var errWaiting = errors.New("waiting")
+
+// namespaceGoneRecheck is how often a namespace being deleted is checked while nothing else reports on it.
+const namespaceGoneRecheck = 5 * time.Second
+
+// TenantReconciler reconciles a Tenant into its isolated workspace.
+type TenantReconciler struct {
+	client.Client
+	// APIReader reads objects the cache does not hold (unlabelled namespaces that would collide).
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
+	Config    *config.Config
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// tenantScope carries what the steps of one pass share.
+type tenantScope struct {
+	tenant    *workspacesv1alpha1.Tenant
+	namespace string
+	region    string
+	// ns is the namespace as cached; nil before it exists.
+	ns *corev1.Namespace
+	// readyMessage and readyReason describe a finished pass.
+	readyMessage, readyReason string
+	// waiting says what the pass waits for.
+	waiting string
+	// result is the earliest requeue the steps asked for.
+	result ctrl.Result
+}
+
+func (s *tenantScope) requeueAfter(d time.Duration) {
+	if d <= 0 {
+		d = time.Second
+	}
+	if s.result.RequeueAfter == 0 || d < s.result.RequeueAfter {
+		s.result.RequeueAfter = d
+	}
+}
+
+// +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=tenants,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=tenants/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=tenants/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=resourcequotas;limitranges,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=workspace-operator:tenant-owner;workspace-operator:tenant-admin;workspace-operator:tenant-member;workspace-operator:tenant-viewer
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings one Tenant's workspace to its desired state and reports it in status.
+func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
+	t := &workspacesv1alpha1.Tenant{}
+	if err := r.Get(ctx, req.NamespacedName, t); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := t.DeepCopy()
+	s := &tenantScope{tenant: t}
+
+	if !controllerutil.ContainsFinalizer(t, TenantFinalizer) && t.DeletionTimestamp.IsZero() {
+		controllerutil.AddFinalizer(t, TenantFinalizer)
+		if err := r.Patch(ctx, t, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
+		}
+		base = t.DeepCopy()
+	}
+
+	var err error
+	if t.DeletionTimestamp.IsZero() {
+		err = r.reconcileNormal(ctx, s)
+	} else {
+		err = r.reconcileDelete(ctx, s)
+	}
+	r.setStatus(s, err)
+	if errors.Is(err, errWaiting) {
+		err = nil
+	}
+	if perr := r.patchStatus(ctx, base, t); perr != nil {
+		return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
+	}
+	if _, ok := asStalled(err); ok {
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	}
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !t.DeletionTimestamp.IsZero() && t.Status.Closure != nil && t.Status.Closure.PurgedAt != nil {
+		return ctrl.Result{}, r.removeFinalizer(ctx, t)
+	}
+	return s.result, nil
+}
+
+// reconcileNormal runs the steps of a live Tenant in order; the first error ends the pass.
+func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) error {
+	steps := []func(context.Context, *tenantScope) error{
+		r.reconcileInput,
+		r.reconcileClosure,
+		r.reconcileNamespace,
+		r.reconcileIsolation,
+		r.reconcileRoleBindings,
+		r.reconcileHMACKey,
+	}
+	for _, step := range steps {
+		if err := step(ctx, s); err != nil {
+			return err
+		}
+		if s.purged() {
+			return nil
+		}
+	}
+	return nil
+}
+
+// purged reports whether the workspace is gone for good: nothing may recreate it.
+func (s *tenantScope) purged() bool {
+	c := s.tenant.Status.Closure
+	return c != nil && c.PurgedAt != nil
+}
+
+// reconcileDelete holds the deletion of a Tenant that is not Closed, keeping its workspace intact and
+// isolated; a Closed Tenant is purged on its closure schedule and released once its namespace is gone.
+func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
+	if !controllerutil.ContainsFinalizer(t, TenantFinalizer) {
+		return nil
+	}
+	prev := meta.FindStatusCondition(t.Status.Conditions, workspacesv1alpha1.ConditionDeletionBlocked)
+	if t.GetLifecycle() != workspacesv1alpha1.LifecycleClosed {
+		msg := fmt.Sprintf("deletion is held: Tenant %q is %s and deleting it would destroy tenant data. "+
+			"To delete it, set spec.lifecycle to Closed (members lose access now, data is purged after %s), "+
+			"and annotate %s=%s to purge at once",
+			t.Name, t.GetLifecycle(), t.GetGracePeriod(), workspacesv1alpha1.ConfirmPurgeAnnotation, t.Name)
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, ReasonTenantNotClosed, msg)
+		if prev == nil || prev.Reason != ReasonTenantNotClosed {
+			r.Recorder.Eventf(t, nil, corev1.EventTypeWarning, ReasonTenantNotClosed, "Delete", msg)
+		}
+		return r.reconcileNormal(ctx, s)
+	}
+	if err := r.reconcileNormal(ctx, s); err != nil {
+		return err
+	}
+	if !s.purged() {
+		msg := fmt.Sprintf("deletion waits for the workspace purge, due at %s; annotate %s=%s to purge at once",
+			t.Status.Closure.PurgeAfter.UTC().Format(time.RFC3339), workspacesv1alpha1.ConfirmPurgeAnnotation, t.Name)
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, ReasonAwaitingPurge, msg)
+	}
+	return nil
+}
+
+func (r *TenantReconciler) removeFinalizer(ctx context.Context, t *workspacesv1alpha1.Tenant) error {
+	base := t.DeepCopy()
+	controllerutil.RemoveFinalizer(t, TenantFinalizer)
+	return client.IgnoreNotFound(r.Patch(ctx, t, client.MergeFrom(base)))
+}
+
+// reconcileInput refuses what the API server cannot check: a region outside the operator's allowed list, a
+// namespace name the configured prefix makes invalid, and reopening a purged tenant.
+func (r *TenantReconciler) reconcileInput(_ context.Context, s *tenantScope) error {
+	t := s.tenant
+	ns, err := namespaceName(r.Config, t.Name)
+	if err != nil {
+		return stalled(ReasonInvalidName, "%s", err)
+	}
+	s.namespace = ns
+	t.Status.Namespace = ns
+	if s.region, err = residencyRegion(r.Config, t); err != nil {
+		return stalled(ReasonRegionNotAllowed, "%s", err)
+	}
+	if s.purged() && t.GetLifecycle() != workspacesv1alpha1.LifecycleClosed {
+		return stalled(ReasonAlreadyPurged, "Tenant %q was purged at %s and cannot be reopened; create a new Tenant",
+			t.Name, t.Status.Closure.PurgedAt.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// reconcileClosure runs account closure: it records when the tenant was closed and when it will be purged,
+// and once that time has come (or the purge is confirmed) deletes the namespace and records the purge.
+// Reopening before the purge clears the closure record.
+func (r *TenantReconciler) reconcileClosure(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
+	if t.GetLifecycle() != workspacesv1alpha1.LifecycleClosed {
+		t.Status.Closure = nil
+		return nil
+	}
+	now := r.Now()
+	if t.Status.Closure == nil || t.Status.Closure.ClosedAt == nil {
+		t.Status.Closure = &workspacesv1alpha1.ClosureStatus{ClosedAt: &metav1.Time{Time: now.Truncate(time.Second)}}
+		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonClosed, "Close",
+			"Tenant closed: member access removed; workspace purge due after %s", t.GetGracePeriod())
+	}
+	c := t.Status.Closure
+	if s.purged() {
+		s.readyReason, s.readyMessage = ReasonPurged, "workspace purged at "+c.PurgedAt.UTC().Format(time.RFC3339)
+		return nil
+	}
+	purgeAfter := c.ClosedAt.Add(t.GetGracePeriod())
+	c.PurgeAfter = &metav1.Time{Time: purgeAfter}
+	if now.Before(purgeAfter) && !t.PurgeConfirmed() {
+		s.readyReason = ReasonClosed
+		s.readyMessage = fmt.Sprintf("closed: member access removed; workspace purge due at %s", purgeAfter.UTC().Format(time.RFC3339))
+		s.requeueAfter(purgeAfter.Sub(now))
+		return nil
+	}
+	// The purge of synced data (a purge Job) runs before the namespace goes; it arrives with the privacy
+	// requests. Until then deleting the namespace is the purge.
+	return r.purgeNamespace(ctx, s)
+}
+
+// purgeNamespace deletes the tenant's namespace and records the purge once it is gone.
+func (r *TenantReconciler) purgeNamespace(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
+	ns := &corev1.Namespace{}
+	err := r.APIReader.Get(ctx, client.ObjectKey{Name: s.namespace}, ns)
+	switch {
+	case apierrors.IsNotFound(err):
+		t.Status.Closure.PurgedAt = &metav1.Time{Time: r.Now().Truncate(time.Second)}
+		s.readyReason, s.readyMessage = ReasonPurged, "workspace purged at "+t.Status.Closure.PurgedAt.UTC().Format(time.RFC3339)
+		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonPurged, "Purge", "namespace %s deleted", s.namespace)
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading namespace %s: %w", s.namespace, err)
+	}
+	if !ownedNamespace(ns, t.Name) {
+		// Someone else's namespace of that name: the tenant never had a workspace to purge, and theirs stays.
+		t.Status.Closure.PurgedAt = &metav1.Time{Time: r.Now().Truncate(time.Second)}
+		s.readyReason = ReasonPurged
+		s.readyMessage = fmt.Sprintf("nothing to purge: namespace %s belongs to someone else and was left alone", s.namespace)
+		return nil
+	}
+	if ns.DeletionTimestamp.IsZero() {
+		if err := r.Delete(ctx, ns, client.Preconditions{UID: &ns.UID}); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("deleting namespace %s: %w", s.namespace, err)
+		}
+	}
+	s.waiting = fmt.Sprintf("purging: waiting for namespace %s to be deleted", s.namespace)
+	s.requeueAfter(namespaceGoneRecheck)
+	return nil
+}
+
+// ownedNamespace reports whether ns belongs to the tenant.
+func ownedNamespace(ns *corev1.Namespace, tenant string) bool {
+	return ns.Labels[workspacesv1alpha1.TenantLabel] == tenant
+}
+
+// reconcileNamespace applies the tenant's namespace. It never adopts a namespace that belongs to someone else,
+// and waits while a deleted namespace finishes terminating before recreating it.
+func (r *TenantReconciler) reconcileNamespace(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
+	ns := &corev1.Namespace{}
+	err := r.Get(ctx, client.ObjectKey{Name: s.namespace}, ns)
+	if apierrors.IsNotFound(err) {
+		// The cache holds only managed namespaces: an unmanaged one of that name must not be taken over.
+		err = r.APIReader.Get(ctx, client.ObjectKey{Name: s.namespace}, ns)
+		if err == nil && !ownedNamespace(ns, t.Name) {
+			return stalled(ReasonNamespaceConflict,
+				"namespace %s already exists and does not belong to Tenant %q; remove or rename it, or rename the Tenant",
+				s.namespace, t.Name)
+		}
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		ns = nil
+		if t.Status.Phase != "" {
+			r.Recorder.Eventf(t, nil, corev1.EventTypeWarning, ReasonNamespaceRecreated, "Reconcile",
+				"namespace %s was missing and is being created again", s.namespace)
+		}
+	case err != nil:
+		return fmt.Errorf("reading namespace %s: %w", s.namespace, err)
+	case !ownedNamespace(ns, t.Name):
+		return stalled(ReasonNamespaceConflict, "namespace %s belongs to Tenant %q, not %q",
+			s.namespace, ns.Labels[workspacesv1alpha1.TenantLabel], t.Name)
+	case !ns.DeletionTimestamp.IsZero():
+		s.waiting = fmt.Sprintf("namespace %s is being deleted; it is recreated once it is gone", s.namespace)
+		s.requeueAfter(namespaceGoneRecheck)
+		return errWaiting
+	}
+	if _, err := applyIfChanged(ctx, r.Client, ns, desiredNamespace(t, s.namespace, s.region), corev1ac.ExtractNamespace); err != nil {
+		return fmt.Errorf("applying namespace %s: %w", s.namespace, err)
+	}
+	s.ns = ns
+	return nil
+}
+
+// reconcileIsolation applies the NetworkPolicies, ResourceQuota and LimitRange, and sets Isolated.
+func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
+	err := func() error {
+		for _, np := range desiredNetworkPolicies(t, s.namespace) {
+			if err := applyExact(ctx, r.Client, *np.Name, s.namespace, np, networkingv1ac.ExtractNetworkPolicy, networkPolicySpec); err != nil {
+				return fmt.Errorf("applying NetworkPolicy %s: %w", *np.Name, err)
+			}
+		}
+		if err := applyExact(ctx, r.Client, resourceQuotaName, s.namespace, desiredResourceQuota(r.Config, t, s.namespace), corev1ac.ExtractResourceQuota, resourceQuotaSpec); err != nil {
+			return fmt.Errorf("applying ResourceQuota: %w", err)
+		}
+		if err := applyExact(ctx, r.Client, limitRangeName, s.namespace, desiredLimitRange(r.Config, t, s.namespace), corev1ac.ExtractLimitRange, limitRangeSpec); err != nil {
+			return fmt.Errorf("applying LimitRange: %w", err)
+		}
+		return nil
+	}()
+	if err != nil {
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, ReasonNotIsolated, err.Error())
+		return err
+	}
+	setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, ReasonIsolated,
+		"default-deny NetworkPolicies, Pod Security restricted, ResourceQuota and LimitRange in place")
+	return nil
+}
+
+// reconcileRoleBindings binds members to their tenant roles and removes bindings no role needs any more.
+func (r *TenantReconciler) reconcileRoleBindings(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
+	desired := desiredRoleBindings(t, s.namespace)
+	for name, rb := range desired {
+		if err := applyExact(ctx, r.Client, name, s.namespace, rb, rbacv1ac.ExtractRoleBinding, roleBindingSubjectsOf); err != nil {
+			return fmt.Errorf("applying RoleBinding %s: %w", name, err)
+		}
+	}
+	existing := &rbacv1.RoleBindingList{}
+	if err := r.List(ctx, existing, client.InNamespace(s.namespace), client.MatchingLabels{
+		workspacesv1alpha1.TenantLabel: t.Name, workspacesv1alpha1.ComponentLabel: componentRBAC,
+	}); err != nil {
+		return fmt.Errorf("listing RoleBindings: %w", err)
+	}
+	for i := range existing.Items {
+		rb := &existing.Items[i]
+		if _, keep := desired[rb.Name]; keep {
+			continue
+		}
+		if err := r.Delete(ctx, rb); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("removing RoleBinding %s: %w", rb.Name, err)
+		}
+	}
+	return nil
+}
+
+// reconcileHMACKey creates the tenant's HMAC key once. An existing key is never replaced; only its labels are
+// restored if someone removed them.
+func (r *TenantReconciler) reconcileHMACKey(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
+	key := client.ObjectKey{Name: hmacKeySecretName, Namespace: s.namespace}
+	secret := &corev1.Secret{}
+	err := r.Get(ctx, key, secret)
+	if apierrors.IsNotFound(err) {
+		err = r.APIReader.Get(ctx, key, secret)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		raw := make([]byte, hmacKeyBytes)
+		if _, err := rand.Read(raw); err != nil {
+			return fmt.Errorf("generating HMAC key: %w", err)
+		}
+		if err := r.Create(ctx, desiredHMACKey(t, s.namespace, raw), client.FieldOwner(FieldOwner)); client.IgnoreAlreadyExists(err) != nil {
+			return fmt.Errorf("creating HMAC key Secret: %w", err)
+		}
+		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonHMACKeyCreated, "Reconcile",
+			"created HMAC key Secret %s/%s for pseudonymizing subject identifiers", s.namespace, hmacKeySecretName)
+		return nil
+	case err != nil:
+		return fmt.Errorf("reading HMAC key Secret: %w", err)
+	}
+	want := tenantLabels(t.Name, componentHMACKey)
+	missing := false
+	for k, v := range want {
+		if secret.Labels[k] != v {
+			missing = true
+		}
+	}
+	if !missing {
+		return nil
+	}
+	base := secret.DeepCopy()
+	if secret.Labels == nil {
+		secret.Labels = map[string]string{}
+	}
+	for k, v := range want {
+		secret.Labels[k] = v
+	}
+	return r.Patch(ctx, secret, client.MergeFrom(base), client.FieldOwner(FieldOwner))
+}
+
+// setStatus writes phase and the summary conditions from the pass's outcome, with a Warning event when the
+// tenant newly stalls.
+func (r *TenantReconciler) setStatus(s *tenantScope, err error) {
+	t := s.tenant
+	if errors.Is(err, errWaiting) {
+		err = nil
+	}
+	var prevStalled string
+	if c := meta.FindStatusCondition(t.Status.Conditions, workspacesv1alpha1.ConditionStalled); c != nil {
+		prevStalled = c.Message
+	}
+	t.Status.Phase = tenantPhase(t, r.Now())
+	if t.DeletionTimestamp.IsZero() {
+		meta.RemoveStatusCondition(&t.Status.Conditions, workspacesv1alpha1.ConditionDeletionBlocked)
+	}
+	o := outcome{err: err, waiting: s.waiting, readyReason: s.readyReason, readyMessage: s.readyMessage}
+	if o.readyMessage == "" {
+		o.readyMessage = tenantReadyMessage(t)
+	}
+	summarize(&t.Status.Conditions, &t.Status.ObservedGeneration, t.Generation, o)
+	if st, ok := asStalled(err); ok && st.Message != prevStalled {
+		r.Recorder.Eventf(t, nil, corev1.EventTypeWarning, st.Reason, "Reconcile", st.Message)
+	}
+}
+
+// patchStatus writes the status when it changed, and only then.
+func (r *TenantReconciler) patchStatus(ctx context.Context, base, t *workspacesv1alpha1.Tenant) error {
+	if equality.Semantic.DeepEqual(base.Status, t.Status) {
+		return nil
+	}
+	if err := r.Status().Patch(ctx, t, client.MergeFrom(base)); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	return nil
+}
+
+// SetupWithManager registers the controller: Tenants drive it, and every managed child maps back to its
+// Tenant by label, so an edited or deleted child is put back.
+func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&workspacesv1alpha1.Tenant{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WithOptions(opts).
+		Named("tenant")
+	for _, obj := range []client.Object{
+		&corev1.Namespace{}, &networkingv1.NetworkPolicy{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
+		&rbacv1.RoleBinding{}, &corev1.Secret{},
+	} {
+		b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(requestForTenantLabel))
+	}
+	return b.Complete(r)
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Builds the tools this project runs — the Kubernetes control plane (kube-apiserver, etcd,
+# kube-controller-manager, kubectl), controller-gen, and on request the ESO controller, helm and kwok — from the
+# Go module proxy into bin/, keyed by version. A tool already built is skipped, so a second run costs nothing.
+#
+# Usage: hack/build-tools.sh [control-plane] [controller-gen] [eso] [helm] [kwok]   (no argument: the first two)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=tools.env
+source "$root/hack/tools.env"
+bin="$root/bin"
+mkdir -p "$bin"
+
+# The folder envtest's KUBEBUILDER_ASSETS and the local cluster use: keyed by both versions it holds.
+ASSETS_DIR="$bin/k8s-${KUBE_VERSION}-etcd-${ETCD_VERSION}"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# build_in MODULE_DIR OUTPUT PACKAGE: go build PACKAGE inside a tool module, unless OUTPUT exists.
+build_in() {
+  local dir=$1 out=$2 pkg=$3
+  if [ -x "$out" ]; then
+    return 0
+  fi
+  say "building $(basename "$out") from $pkg (first build takes minutes; later runs skip it)"
+  local start=$SECONDS
+  mkdir -p "$(dirname "$out")"
+  (cd "$root/hack/tools/$dir" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" "$pkg")
+  mv "$out.tmp" "$out"
+  say "built $(basename "$out") in $((SECONDS - start))s"
+}
+
+# go_install NAME MODULE VERSION: go install into a versioned folder, then link bin/NAME to it.
+go_install() {
+  local name=$1 pkg=$2 version=$3
+  local out="$bin/$name-$version"
+  if [ ! -x "$out" ]; then
+    say "installing $name $version"
+    local start=$SECONDS tmp
+    tmp=$(mktemp -d)
+    GOBIN="$tmp" CGO_ENABLED=0 go install "$pkg@$version"
+    mv "$tmp/$name" "$out"
+    rm -rf "$tmp"
+    say "installed $name in $((SECONDS - start))s"
+  fi
+  ln -sfn "$name-$version" "$bin/$name"
+}
+
+control_plane() {
+  build_in etcd "$ASSETS_DIR/etcd" .
+  build_in kube "$ASSETS_DIR/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+  build_in kube "$ASSETS_DIR/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
+  build_in kube "$ASSETS_DIR/kubectl" k8s.io/kubernetes/cmd/kubectl
+  ln -sfn "$(basename "$ASSETS_DIR")/kubectl" "$bin/kubectl"
+}
+
+main() {
+  local what=("$@")
+  [ ${#what[@]} -gt 0 ] || what=(control-plane controller-gen)
+  for w in "${what[@]}"; do
+    case "$w" in
+      control-plane) control_plane ;;
+      controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION" ;;
+      helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+      kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+      eso) build_in eso "$bin/eso-${ESO_VERSION}/external-secrets" github.com/external-secrets/external-secrets ;;
+      assets-dir) echo "$ASSETS_DIR" ;;
+      *) echo "unknown tool: $w" >&2; exit 2 ;;
+    esac
+  done
+}
+
+main "$@"

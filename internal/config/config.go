@@ -1,0 +1,282 @@
+// Package config loads and validates the operator's configuration file (flag --config).
+//
+// The file is YAML. Every field has a default that works out of the box (see Default); a file sets only what it
+// changes. Unknown fields and invalid values stop start-up with an error naming the field.
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/yaml"
+
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+)
+
+// Config is the operator's configuration.
+type Config struct {
+	// NamespacePrefix is prepended to a tenant's name to form its namespace.
+	NamespacePrefix string `json:"namespacePrefix"`
+
+	// AllowedRegions are the residency regions tenants may choose. Jobs of a tenant are pinned to nodes
+	// labelled topology.kubernetes.io/region=<region>.
+	AllowedRegions []string `json:"allowedRegions"`
+
+	// DefaultRegion applies to tenants without spec.residency; empty leaves them unpinned.
+	DefaultRegion string `json:"defaultRegion,omitempty"`
+
+	// DefaultQuota is the ResourceQuota of tenants without spec.quota.
+	DefaultQuota corev1.ResourceList `json:"defaultQuota"`
+
+	// DefaultLimits are the LimitRange defaults of tenants without spec.limits.
+	DefaultLimits Limits `json:"defaultLimits"`
+
+	// Providers is the catalog of platforms: API hosts and, per feature, the scopes it needs and its schedule.
+	Providers map[workspacesv1alpha1.Provider]Provider `json:"providers"`
+
+	// Worker is the image the operator's Jobs run.
+	Worker Worker `json:"worker"`
+
+	// Jobs tunes every Job the operator creates.
+	Jobs Jobs `json:"jobs"`
+}
+
+// Limits are default container requests and limits.
+type Limits struct {
+	Default        corev1.ResourceList `json:"default,omitempty"`
+	DefaultRequest corev1.ResourceList `json:"defaultRequest,omitempty"`
+}
+
+// Provider describes one platform in the catalog.
+type Provider struct {
+	// APIHosts are the hosts the platform's API is served from; integration pods may reach only these.
+	APIHosts []string `json:"apiHosts"`
+	// Features maps each feature to what it needs.
+	Features map[workspacesv1alpha1.FeatureName]Feature `json:"features"`
+}
+
+// Feature is what one feature of a provider needs.
+type Feature struct {
+	// Scopes are the platform permissions the feature needs.
+	Scopes []string `json:"scopes"`
+	// Schedule is the feature's default sync schedule (cron syntax).
+	Schedule string `json:"schedule"`
+}
+
+// Worker names the image of the operator's Jobs.
+type Worker struct {
+	Image           string            `json:"image"`
+	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy"`
+}
+
+// Jobs tunes every Job the operator creates.
+type Jobs struct {
+	// TTLSecondsAfterFinished is how long a finished Job is kept before the cluster deletes it.
+	TTLSecondsAfterFinished int32 `json:"ttlSecondsAfterFinished"`
+	// BackoffLimit is how many times a failed Job's Pod is retried.
+	BackoffLimit int32 `json:"backoffLimit"`
+}
+
+// Default returns the configuration used when no file is given, and under any file.
+func Default() *Config {
+	q := resource.MustParse
+	return &Config{
+		NamespacePrefix: "tenant-",
+		AllowedRegions:  []string{"eu-central-1", "eu-west-1", "us-east-1", "ap-southeast-1"},
+		DefaultQuota: corev1.ResourceList{
+			corev1.ResourceRequestsCPU:    q("4"),
+			corev1.ResourceRequestsMemory: q("8Gi"),
+			corev1.ResourceLimitsCPU:      q("8"),
+			corev1.ResourceLimitsMemory:   q("16Gi"),
+			corev1.ResourcePods:           q("50"),
+			"count/jobs.batch":            q("100"),
+			"count/cronjobs.batch":        q("20"),
+			corev1.ResourceServices:       q("0"),
+		},
+		DefaultLimits: Limits{
+			Default:        corev1.ResourceList{corev1.ResourceCPU: q("500m"), corev1.ResourceMemory: q("512Mi")},
+			DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: q("100m"), corev1.ResourceMemory: q("128Mi")},
+		},
+		Providers: map[workspacesv1alpha1.Provider]Provider{
+			workspacesv1alpha1.ProviderTikTokShop: {
+				APIHosts: []string{"open-api.tiktokglobalshop.com", "auth.tiktok-shops.com"},
+				Features: map[workspacesv1alpha1.FeatureName]Feature{
+					workspacesv1alpha1.FeatureProducts:    {Scopes: []string{"seller.product.basic"}, Schedule: "0 */6 * * *"},
+					workspacesv1alpha1.FeatureOrders:      {Scopes: []string{"seller.order.info"}, Schedule: "*/15 * * * *"},
+					workspacesv1alpha1.FeatureFulfillment: {Scopes: []string{"seller.fulfillment.basic", "seller.logistics"}, Schedule: "*/30 * * * *"},
+					workspacesv1alpha1.FeatureReturns:     {Scopes: []string{"seller.return_refund.basic"}, Schedule: "0 * * * *"},
+				},
+			},
+			workspacesv1alpha1.ProviderAliExpress: {
+				APIHosts: []string{"api-sg.aliexpress.com"},
+				Features: map[workspacesv1alpha1.FeatureName]Feature{
+					workspacesv1alpha1.FeatureProducts:    {Scopes: []string{"product.read"}, Schedule: "0 */6 * * *"},
+					workspacesv1alpha1.FeatureOrders:      {Scopes: []string{"order.read"}, Schedule: "*/15 * * * *"},
+					workspacesv1alpha1.FeatureFulfillment: {Scopes: []string{"logistics.read", "logistics.write"}, Schedule: "*/30 * * * *"},
+					workspacesv1alpha1.FeatureReturns:     {Scopes: []string{"issue.read"}, Schedule: "0 * * * *"},
+				},
+			},
+		},
+		Worker: Worker{Image: "ghcr.io/alitok/workspace-operator:latest", ImagePullPolicy: corev1.PullIfNotPresent},
+		Jobs:   Jobs{TTLSecondsAfterFinished: int32((7 * 24 * time.Hour).Seconds()), BackoffLimit: 3},
+	}
+}
+
+// Load reads the file at path over the defaults and validates the result. An empty path gives the defaults.
+func Load(path string) (*Config, error) {
+	cfg := Default()
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading configuration: %w", err)
+	}
+	return Parse(data)
+}
+
+// Parse reads YAML over the defaults and validates the result. Maps given in the file (defaultQuota,
+// providers, …) replace the default map whole, so the file says exactly what applies.
+func Parse(data []byte) (*Config, error) {
+	cfg := Default()
+	if len(strings.TrimSpace(string(data))) > 0 {
+		// Replace, not merge, the maps the file sets: a quota or catalog written out in the file is the whole truth.
+		var present map[string]any
+		if err := yaml.Unmarshal(data, &present); err != nil {
+			return nil, fmt.Errorf("configuration is not valid YAML: %w", err)
+		}
+		for key := range present {
+			switch key {
+			case "defaultQuota":
+				cfg.DefaultQuota = nil
+			case "providers":
+				cfg.Providers = nil
+			case "defaultLimits":
+				cfg.DefaultLimits = Limits{}
+			case "allowedRegions":
+				cfg.AllowedRegions = nil
+			}
+		}
+		if err := yaml.UnmarshalStrict(data, cfg); err != nil {
+			return nil, fmt.Errorf("configuration: %w", err)
+		}
+	}
+	if errs := cfg.Validate(); len(errs) > 0 {
+		return nil, fmt.Errorf("invalid configuration: %w", errs.ToAggregate())
+	}
+	return cfg, nil
+}
+
+// MaxTenantNameLength is the longest Tenant name the CRD admits.
+const MaxTenantNameLength = 56
+
+// Validate checks every field and names each one that is wrong.
+func (c *Config) Validate() field.ErrorList {
+	var errs field.ErrorList
+	p := field.NewPath("namespacePrefix")
+	switch {
+	case c.NamespacePrefix == "":
+		errs = append(errs, field.Required(p, "the prefix of tenant namespaces, e.g. \"tenant-\""))
+	case len(c.NamespacePrefix)+MaxTenantNameLength > validation.DNS1123LabelMaxLength:
+		errs = append(errs, field.TooLong(p, c.NamespacePrefix, validation.DNS1123LabelMaxLength-MaxTenantNameLength))
+	default:
+		for _, msg := range validation.IsDNS1123Label(c.NamespacePrefix + "x") {
+			errs = append(errs, field.Invalid(p, c.NamespacePrefix, "prefix plus a tenant name must be a DNS label: "+msg))
+		}
+	}
+
+	p = field.NewPath("allowedRegions")
+	if len(c.AllowedRegions) == 0 {
+		errs = append(errs, field.Required(p, "list at least one region tenants may choose"))
+	}
+	for i, r := range c.AllowedRegions {
+		for _, msg := range validation.IsDNS1123Label(r) {
+			errs = append(errs, field.Invalid(p.Index(i), r, msg))
+		}
+	}
+	if c.DefaultRegion != "" && !c.RegionAllowed(c.DefaultRegion) {
+		errs = append(errs, field.NotSupported(field.NewPath("defaultRegion"), c.DefaultRegion, c.AllowedRegions))
+	}
+
+	errs = append(errs, validateResources(field.NewPath("defaultQuota"), c.DefaultQuota)...)
+	errs = append(errs, validateResources(field.NewPath("defaultLimits", "default"), c.DefaultLimits.Default)...)
+	errs = append(errs, validateResources(field.NewPath("defaultLimits", "defaultRequest"), c.DefaultLimits.DefaultRequest)...)
+
+	p = field.NewPath("providers")
+	for _, name := range []workspacesv1alpha1.Provider{workspacesv1alpha1.ProviderTikTokShop, workspacesv1alpha1.ProviderAliExpress} {
+		if _, ok := c.Providers[name]; !ok {
+			errs = append(errs, field.Required(p.Key(string(name)), "every provider needs a catalog entry"))
+		}
+	}
+	for name, prov := range c.Providers {
+		pp := p.Key(string(name))
+		if name != workspacesv1alpha1.ProviderTikTokShop && name != workspacesv1alpha1.ProviderAliExpress {
+			errs = append(errs, field.NotSupported(pp, name, []string{string(workspacesv1alpha1.ProviderTikTokShop), string(workspacesv1alpha1.ProviderAliExpress)}))
+			continue
+		}
+		if len(prov.APIHosts) == 0 {
+			errs = append(errs, field.Required(pp.Child("apiHosts"), "the hosts integration pods may reach"))
+		}
+		for i, h := range prov.APIHosts {
+			for _, msg := range validation.IsDNS1123Subdomain(h) {
+				errs = append(errs, field.Invalid(pp.Child("apiHosts").Index(i), h, msg))
+			}
+		}
+		for feat, f := range prov.Features {
+			fp := pp.Child("features").Key(string(feat))
+			switch feat {
+			case workspacesv1alpha1.FeatureProducts, workspacesv1alpha1.FeatureOrders, workspacesv1alpha1.FeatureFulfillment, workspacesv1alpha1.FeatureReturns:
+			default:
+				errs = append(errs, field.NotSupported(fp, feat, []string{"products", "orders", "fulfillment", "returns"}))
+			}
+			if len(f.Scopes) == 0 {
+				errs = append(errs, field.Required(fp.Child("scopes"), "the platform scopes the feature needs"))
+			}
+			if len(strings.Fields(f.Schedule)) != 5 {
+				errs = append(errs, field.Invalid(fp.Child("schedule"), f.Schedule, "must be a cron schedule of five fields"))
+			}
+		}
+	}
+
+	if c.Worker.Image == "" {
+		errs = append(errs, field.Required(field.NewPath("worker", "image"), "the image the operator's Jobs run"))
+	}
+	switch c.Worker.ImagePullPolicy {
+	case corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+	default:
+		errs = append(errs, field.NotSupported(field.NewPath("worker", "imagePullPolicy"), c.Worker.ImagePullPolicy, []string{"Always", "IfNotPresent", "Never"}))
+	}
+	if c.Jobs.TTLSecondsAfterFinished < 0 {
+		errs = append(errs, field.Invalid(field.NewPath("jobs", "ttlSecondsAfterFinished"), c.Jobs.TTLSecondsAfterFinished, "must not be negative"))
+	}
+	if c.Jobs.BackoffLimit < 0 {
+		errs = append(errs, field.Invalid(field.NewPath("jobs", "backoffLimit"), c.Jobs.BackoffLimit, "must not be negative"))
+	}
+	return errs
+}
+
+func validateResources(p *field.Path, rl corev1.ResourceList) field.ErrorList {
+	var errs field.ErrorList
+	for name, qty := range rl {
+		if qty.Sign() < 0 {
+			errs = append(errs, field.Invalid(p.Key(string(name)), qty.String(), "must not be negative"))
+		}
+	}
+	return errs
+}
+
+// RegionAllowed reports whether tenants may choose region.
+func (c *Config) RegionAllowed(region string) bool {
+	for _, r := range c.AllowedRegions {
+		if r == region {
+			return true
+		}
+	}
+	return false
+}
