@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -273,10 +274,5 @@ func validateResources(p *field.Path, rl corev1.ResourceList) field.ErrorList {
 
 // RegionAllowed reports whether tenants may choose region.
 func (c *Config) RegionAllowed(region string) bool {
-	for _, r := range c.AllowedRegions {
-		if r == region {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.AllowedRegions, region)
 }

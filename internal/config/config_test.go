@@ -1,0 +1,67 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+func TestDefaultsAreValid(t *testing.T) {
+	if errs := Default().Validate(); len(errs) > 0 {
+		t.Fatalf("the built-in defaults are invalid: %v", errs)
+	}
+	cfg, err := Parse(nil)
+	if err != nil || cfg.NamespacePrefix != "tenant-" {
+		t.Fatalf("empty file: %+v, %v", cfg, err)
+	}
+}
+
+func TestShippedConfigFileLoads(t *testing.T) {
+	if _, err := Load("../../config/manager/config.yaml"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBadConfigurationNamesTheField(t *testing.T) {
+	cases := []struct {
+		name, yaml, want string
+	}{
+		{"unknown field", "namespacePrefx: x-", `unknown field "namespacePrefx"`},
+		{"prefix too long", "namespacePrefix: workspace-tenant-", "namespacePrefix: Too long"},
+		{"prefix not a label", "namespacePrefix: Tenant_", "namespacePrefix: Invalid value"},
+		{"default region not allowed", "defaultRegion: mars-1", `defaultRegion: Unsupported value: "mars-1"`},
+		{"no regions", "allowedRegions: []", "allowedRegions: Required value"},
+		{"bad region", "allowedRegions: [EU_1]", "allowedRegions[0]: Invalid value"},
+		{"negative quota", "defaultQuota: {pods: \"-1\"}", "defaultQuota[pods]: Invalid value"},
+		{"bad pull policy", "worker: {image: x, imagePullPolicy: Sometimes}", `worker.imagePullPolicy: Unsupported value: "Sometimes"`},
+		{"no image", "worker: {image: \"\"}", "worker.image: Required value"},
+		{"provider missing", "providers: {TikTokShop: {apiHosts: [a.example], features: {}}}", "providers[AliExpress]: Required value"},
+		{"bad schedule", "providers: {TikTokShop: {apiHosts: [a.example], features: {orders: {scopes: [s], schedule: \"@often\"}}}, AliExpress: {apiHosts: [b.example]}}", "providers[TikTokShop].features[orders].schedule: Invalid value"},
+		{"not YAML", "namespacePrefix: [", "not valid YAML"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse([]byte(tc.yaml))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestMapsInTheFileReplaceTheDefaults(t *testing.T) {
+	cfg, err := Parse([]byte("defaultQuota: {pods: \"3\"}\nallowedRegions: [eu-north-1]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.DefaultQuota) != 1 || cfg.DefaultQuota.Pods().Value() != 3 {
+		t.Errorf("defaultQuota = %v, want only pods: 3", cfg.DefaultQuota)
+	}
+	if len(cfg.AllowedRegions) != 1 || !cfg.RegionAllowed("eu-north-1") || cfg.RegionAllowed("eu-west-1") {
+		t.Errorf("allowedRegions = %v", cfg.AllowedRegions)
+	}
+	if _, ok := cfg.DefaultLimits.Default[corev1.ResourceCPU]; !ok {
+		t.Error("fields the file leaves out lost their defaults")
+	}
+}
