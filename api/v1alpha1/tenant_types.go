@@ -49,7 +49,7 @@ const (
 var Roles = []Role{RoleOwner, RoleAdmin, RoleMember, RoleViewer}
 
 // Member grants one subject a role in the tenant's namespace.
-// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? self.__namespace__ != ” : self.__namespace__ == ”",message="namespace is required for a ServiceAccount member and must be empty for User and Group members"
+// +kubebuilder:validation:XValidation:rule="self.kind == 'ServiceAccount' ? self.__namespace__.size() > 0 : self.__namespace__.size() == 0",message="namespace is required for a ServiceAccount member and must be empty for User and Group members"
 type Member struct {
 	// kind is the kind of subject: User, Group or ServiceAccount.
 	// +required
