@@ -1,0 +1,11 @@
+// Package aliexpress is a client for the AliExpress Open Platform (the IOP gateway at api-sg.aliexpress.com), for the
+// worker's sync task.
+//
+// A Client acts for one seller: it signs every call (see Sign), retries rate-limited and failed calls with backoff
+// (httpretry), and walks the page-numbered list APIs: ListOrders, ListProducts and ListReturns (disputes).
+// GetOrder adds what the order list lacks: the shipping address and the shipments (fulfillment).
+//
+// Failures are *Error values; errors.Is tells their kind (ErrUnauthorized, ErrTokenExpired, ErrForbidden,
+// ErrRateLimited, ErrUnavailable, ErrMalformedResponse). Neither errors nor the String of Credentials and Client
+// contain the app secret, the access token or a signature, and the package logs nothing.
+package aliexpress

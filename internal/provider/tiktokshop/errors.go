@@ -1,0 +1,149 @@
+package tiktokshop
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/alitok/workspace-operator/internal/provider/httpretry"
+)
+
+// Kinds of failure, for errors.Is. A sync task reacts to the kind, not to platform codes: re-authorize on
+// ErrUnauthorized, ask for scopes on ErrForbidden, come back later on ErrRateLimited and ErrUnavailable, and report
+// ErrMalformedResponse as a platform defect.
+var (
+	// ErrUnauthorized: the platform refused the credentials (HTTP 401, invalid or revoked token, bad signature).
+	ErrUnauthorized = errors.New("unauthorized")
+	// ErrTokenExpired: the access token has expired, by the platform's word or by its known expiry. It is also
+	// ErrUnauthorized.
+	ErrTokenExpired = fmt.Errorf("%w: access token expired", ErrUnauthorized)
+	// ErrForbidden: the token lacks a scope the call needs (HTTP 403 or a permission code).
+	ErrForbidden = errors.New("forbidden")
+	// ErrRateLimited: too many requests (HTTP 429 or a rate-limit code), still so after the retries.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrUnavailable: the platform failed (5xx, internal-error code, transport failure), still so after the retries.
+	ErrUnavailable = errors.New("service unavailable")
+	// ErrMalformedResponse: a response was not the JSON this client understands. Error.Page names the page.
+	ErrMalformedResponse = errors.New("malformed response")
+)
+
+// Error is a failed call. It never holds the app secret, the access token or a signature: the platform's message is
+// scrubbed of them and the request URL is left out.
+type Error struct {
+	// Op is the call, e.g. "POST /order/202309/orders/search".
+	Op string
+	// Page is the 1-based page of a listing the call fetched; zero outside listings.
+	Page int
+	// HTTPStatus is the response status; zero when no response arrived.
+	HTTPStatus int
+	// Code and Message are the platform's error code and message, when it sent them.
+	Code    int
+	Message string
+	// RequestID is the platform's request ID, for support tickets.
+	RequestID string
+	// RetryAfter is the wait the platform asked for when rate limiting; zero when it named none.
+	RetryAfter time.Duration
+	// Kind is one of the Err… kinds above, or nil for other platform errors (e.g. a bad parameter).
+	Kind error
+	// Err is the underlying cause (transport or decoding error), if any.
+	Err error
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("tiktokshop: ")
+	b.WriteString(e.Op)
+	if e.Page > 0 {
+		fmt.Fprintf(&b, " page %d", e.Page)
+	}
+	if e.Kind != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Kind.Error())
+	}
+	var details []string
+	if e.HTTPStatus != 0 && e.HTTPStatus != http.StatusOK {
+		details = append(details, fmt.Sprintf("HTTP %d", e.HTTPStatus))
+	}
+	if e.Code != 0 {
+		details = append(details, fmt.Sprintf("code %d", e.Code))
+	}
+	if e.Message != "" {
+		details = append(details, fmt.Sprintf("%q", e.Message))
+	}
+	if e.RequestID != "" {
+		details = append(details, "request "+e.RequestID)
+	}
+	if e.RetryAfter > 0 {
+		details = append(details, "retry after "+e.RetryAfter.String())
+	}
+	if len(details) > 0 {
+		b.WriteString(": ")
+		b.WriteString(strings.Join(details, ", "))
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap exposes Kind and Err to errors.Is and errors.As.
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// Platform codes, from the Open API's common errors page. Codes not listed are reported with a nil Kind.
+const (
+	codeOK               = 0
+	codeRateLimited      = 36009002
+	codeInternalError    = 36009003
+	codeInvalidParams    = 36009004 // overloaded: also used for a bad or missing access token; see classify
+	codeTokenInvalid     = 105001
+	codeTokenExpired     = 105002
+	codeTokenRevoked     = 105003
+	codeNoScope          = 105005
+	codeSignatureInvalid = 106001
+	codeAuthFailed       = 36004004
+	codeNoPermission     = 36009033
+)
+
+// classify maps an HTTP status and platform code to a Kind, and says whether another attempt may succeed.
+func classify(status, code int, message string) (kind error, retry bool) {
+	switch code {
+	case codeRateLimited:
+		return ErrRateLimited, true
+	case codeInternalError:
+		return ErrUnavailable, true
+	case codeTokenExpired:
+		return ErrTokenExpired, false
+	case codeTokenInvalid, codeTokenRevoked, codeSignatureInvalid, codeAuthFailed:
+		return ErrUnauthorized, false
+	case codeNoScope, codeNoPermission:
+		return ErrForbidden, false
+	case codeInvalidParams:
+		// The platform reuses this code for "Invalid credentials. The `x-tts-access-token` header is invalid."
+		if m := strings.ToLower(message); strings.Contains(m, "access_token") || strings.Contains(m, "access-token") {
+			return ErrUnauthorized, false
+		}
+	}
+	switch {
+	case status == http.StatusUnauthorized:
+		return ErrUnauthorized, false
+	case status == http.StatusForbidden:
+		return ErrForbidden, false
+	case status == http.StatusTooManyRequests:
+		return ErrRateLimited, true
+	case status >= 500:
+		return ErrUnavailable, httpretry.RetryableStatus(status)
+	}
+	return nil, false
+}
