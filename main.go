@@ -48,6 +48,7 @@ func run(args []string) error {
 		leaderElect   = fs.Bool("leader-elect", false, "elect a leader, so that only one replica reconciles at a time")
 		leaderElectNS = fs.String("leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
 		tenantWorkers = fs.Int("tenant-concurrency", 4, "Tenants reconciled at once")
+		intgWorkers   = fs.Int("integration-concurrency", 4, "Integrations reconciled at once")
 		kubeQPS       = fs.Float64("kube-api-qps", 50, "queries per second the operator may send to the API server")
 		kubeBurst     = fs.Int("kube-api-burst", 100, "burst of queries above kube-api-qps")
 		zapOpts       = zap.Options{Development: false}
@@ -92,6 +93,13 @@ func run(args []string) error {
 		Config:    cfg,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: *tenantWorkers}); err != nil {
 		return fmt.Errorf("setting up the Tenant controller: %w", err)
+	}
+	if err := (&controllers.IntegrationReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("workspace-operator"),
+		Config:   cfg,
+	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: *intgWorkers}); err != nil {
+		return fmt.Errorf("setting up the Integration controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

@@ -8,8 +8,11 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/alitok/workspace-operator/internal/eso"
 )
 
 // FieldOwner is the one server-side apply field manager of everything the operator writes.
@@ -116,4 +119,35 @@ func getCached[O any, PO objectPtr[O]](ctx context.Context, c client.Client, nam
 		return nil, err
 	}
 	return (*O)(obj), nil
+}
+
+// applyUnstructured applies an object the operator has no typed API for (ESO's), unless every field of desired
+// is already in the cached object with the same value. It returns the object as the cache or the API server
+// last reported it.
+func applyUnstructured(ctx context.Context, c client.Client, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(desired.GroupVersionKind())
+	err := c.Get(ctx, client.ObjectKeyFromObject(desired), live)
+	switch {
+	case err == nil:
+		want := map[string]any{"spec": desired.Object["spec"], "metadata": map[string]any{"labels": toAnyMap(desired.GetLabels())}}
+		if eso.Contains(live.Object, want) {
+			return live, nil
+		}
+	case !apierrors.IsNotFound(err):
+		return nil, err
+	}
+	applied := desired.DeepCopy()
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return nil, err
+	}
+	return applied, nil
+}
+
+func toAnyMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -9,6 +10,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/eso"
 )
 
 // CacheOptions limits the manager's cache of child kinds to objects the operator manages: it never holds the
@@ -20,7 +22,9 @@ func CacheOptions() cache.Options {
 	byObject := map[client.Object]cache.ByObject{}
 	for _, obj := range []client.Object{
 		&corev1.Namespace{}, &corev1.Secret{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
-		&networkingv1.NetworkPolicy{}, &rbacv1.RoleBinding{},
+		&networkingv1.NetworkPolicy{}, &rbacv1.RoleBinding{}, &rbacv1.Role{}, &corev1.ServiceAccount{},
+		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.Pod{},
+		eso.New(eso.SecretStoreGVK), eso.New(eso.ExternalSecretGVK),
 	} {
 		byObject[obj] = managed
 	}

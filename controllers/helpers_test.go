@@ -132,7 +132,7 @@ func gone(obj client.Object, name, namespace string) func() error {
 		if err != nil {
 			return err
 		}
-		return fmt.Errorf("%T %s/%s still exists", obj, namespace, name)
+		return fmt.Errorf("%T %s/%s still exists (deletionTimestamp %v, finalizers %v)", obj, namespace, name, obj.GetDeletionTimestamp(), obj.GetFinalizers())
 	}
 }
 

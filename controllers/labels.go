@@ -16,6 +16,10 @@ const (
 	componentQuota         = "quota"
 	componentRBAC          = "rbac"
 	componentHMACKey       = "hmac-key"
+	componentSecretStore   = "secret-store"
+	componentCredentials   = "credentials"
+	componentSync          = "sync"
+	componentPurge         = "purge"
 )
 
 // tenantLabels are the labels every object of a tenant carries.
@@ -27,10 +31,14 @@ func tenantLabels(tenant, component string) map[string]string {
 	}
 }
 
-// requestForTenantLabel maps an object carrying the tenant label to its Tenant's reconcile request.
+// requestForTenantLabel maps an object of a tenant's workspace to its Tenant's reconcile request. Objects of
+// an Integration carry the tenant label too; they are the Integration controller's concern.
 func requestForTenantLabel(_ context.Context, obj client.Object) []reconcile.Request {
 	name, ok := obj.GetLabels()[workspacesv1alpha1.TenantLabel]
 	if !ok || name == "" || obj.GetLabels()[workspacesv1alpha1.ManagedByLabel] != workspacesv1alpha1.ManagedByValue {
+		return nil
+	}
+	if _, ofIntegration := obj.GetLabels()[IntegrationLabel]; ofIntegration {
 		return nil
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}

@@ -59,7 +59,7 @@ func runSuite(m *testing.M) int {
 		panic(err)
 	}
 	var err error
-	env, err = testenv.Start(testenv.Options{ControllerManager: true})
+	env, err = testenv.Start(testenv.Options{ControllerManager: true, ESO: true, ESOLog: esoLog()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
 		return 1
@@ -73,7 +73,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "installing RBAC:", err)
 		return 1
 	}
-	opConfig = config.Default()
+	opConfig = testConfig()
 	if operator, err = startOperator(); err != nil {
 		fmt.Fprintln(os.Stderr, "starting the operator:", err)
 		return 1
@@ -163,6 +163,14 @@ func startOperator() (*runningOperator, error) {
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptrTo(true)}); err != nil {
 		return nil, err
 	}
+	if err := (&IntegrationReconciler{
+		Client:   mgr.GetClient(),
+		Recorder: mgr.GetEventRecorder("workspace-operator"),
+		Config:   opConfig,
+		Now:      clock.Now,
+	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptrTo(true)}); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	op := &runningOperator{cancel: cancel, done: make(chan error, 1), writes: writes}
 	go func() { op.done <- mgr.Start(ctx) }()
@@ -233,4 +241,42 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// testConfig is the operator's configuration in the tests: the defaults, a SecretStore template on ESO's fake
+// provider holding each test tenant's credentials under its own path, and Jobs that fail at once.
+func testConfig() *config.Config {
+	cfg := config.Default()
+	cfg.Jobs.BackoffLimit = 0
+	var data []any
+	for _, tenant := range []string{"${TENANT}"} {
+		for _, key := range []string{"tiktok/main", "aliexpress/main"} {
+			data = append(data, map[string]any{
+				"key":   "tenants/" + tenant + "/" + key,
+				"value": `{"app_key":"key-` + tenant + `","app_secret":"` + fakeAppSecret + `","access_token":"token-` + tenant + `"}`,
+			})
+		}
+	}
+	cfg.SecretStore = &config.SecretStoreTemplate{
+		Name:            "tenant-secrets",
+		RemoteKeyPrefix: "tenants/${TENANT}/",
+		Spec:            map[string]any{"provider": map[string]any{"fake": map[string]any{"data": data}}},
+	}
+	return cfg
+}
+
+// fakeAppSecret is the credential value the tests look for where it must never appear.
+const fakeAppSecret = "s3cr3t-app-secret-value"
+
+// esoLog keeps the ESO controller's output in a file a failing run can read; WORKSPACE_TEST_ESO_LOG names it.
+func esoLog() *os.File {
+	path := os.Getenv("WORKSPACE_TEST_ESO_LOG")
+	if path == "" {
+		return nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil
+	}
+	return f
 }

@@ -30,6 +30,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/eso"
 )
 
 // TenantFinalizer holds a Tenant's deletion until its workspace is safely purged.
@@ -49,6 +50,8 @@ const (
 	ReasonPurged             = "Purged"
 	ReasonNamespaceRecreated = "NamespaceRecreated"
 	ReasonHMACKeyCreated     = "HMACKeyCreated"
+	ReasonStoreNotConfigured = "NotConfigured"
+	ReasonStorePending       = "Pending"
 )
 
 // errWaiting ends a pass early without failing it: the step set what it waits for and when to look again.
@@ -101,6 +104,7 @@ func (s *tenantScope) requeueAfter(d time.Duration) {
 // +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=rolebindings,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=clusterroles,verbs=bind,resourceNames=workspace-operator:tenant-owner;workspace-operator:tenant-admin;workspace-operator:tenant-member;workspace-operator:tenant-viewer
+// +kubebuilder:rbac:groups=external-secrets.io,resources=secretstores,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings one Tenant's workspace to its desired state and reports it in status.
@@ -154,6 +158,7 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) 
 		r.reconcileIsolation,
 		r.reconcileRoleBindings,
 		r.reconcileHMACKey,
+		r.reconcileSecretStore,
 	}
 	for _, step := range steps {
 		if err := step(ctx, s); err != nil {
@@ -434,6 +439,38 @@ func (r *TenantReconciler) reconcileHMACKey(ctx context.Context, s *tenantScope)
 	return r.Patch(ctx, secret, client.MergeFrom(base), client.FieldOwner(FieldOwner))
 }
 
+// reconcileSecretStore stamps the tenant's SecretStore from the configured template, scoped to the tenant's
+// own path of the secret backend, and mirrors the store's Ready condition into SecretStoreReady.
+func (r *TenantReconciler) reconcileSecretStore(ctx context.Context, s *tenantScope) error {
+	t := s.tenant
+	tmpl := r.Config.SecretStore
+	if tmpl == nil {
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionSecretStoreReady, metav1.ConditionFalse, ReasonStoreNotConfigured,
+			"the operator configuration has no secretStore template, so Integrations cannot get credentials")
+		return nil
+	}
+	spec, _ := tmpl.Stamp(t.Name)
+	desired, err := eso.Object(eso.SecretStoreGVK, metav1.ObjectMeta{
+		Name: tmpl.Name, Namespace: s.namespace, Labels: tenantLabels(t.Name, componentSecretStore),
+	}, spec)
+	if err != nil {
+		return err
+	}
+	live, err := applyUnstructured(ctx, r.Client, desired)
+	if err != nil {
+		return fmt.Errorf("applying SecretStore %s: %w", tmpl.Name, err)
+	}
+	status, reason, msg := metav1.ConditionUnknown, ReasonStorePending, "waiting for the External Secrets Operator to validate the store"
+	if c := eso.Ready(live); c != nil {
+		status, reason, msg = metav1.ConditionStatus(c.Status), c.Reason, c.Message
+		if reason == "" {
+			reason = ReasonStorePending
+		}
+	}
+	setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionSecretStoreReady, status, reason, msg)
+	return nil
+}
+
 // setStatus writes phase and the summary conditions from the pass's outcome, with a Warning event when the
 // tenant newly stalls.
 func (r *TenantReconciler) setStatus(s *tenantScope, err error) {
@@ -487,5 +524,6 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Op
 	} {
 		b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(requestForTenantLabel))
 	}
+	b = b.Watches(eso.New(eso.SecretStoreGVK), handler.EnqueueRequestsFromMapFunc(requestForTenantLabel))
 	return b.Complete(r)
 }

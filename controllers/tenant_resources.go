@@ -209,3 +209,4 @@ func networkPolicySpec(np *networkingv1.NetworkPolicy) any { return &np.Spec }
 func resourceQuotaSpec(q *corev1.ResourceQuota) any        { return &q.Spec }
 func limitRangeSpec(lr *corev1.LimitRange) any             { return &lr.Spec }
 func roleBindingSubjectsOf(rb *rbacv1.RoleBinding) any     { return &rb.Subjects }
+func roleRules(r *rbacv1.Role) any                         { return &r.Rules }

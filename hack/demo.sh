@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The operator's main job on a local control plane, no cluster needed: start etcd, kube-apiserver and
-# kube-controller-manager (built from source on first use), install the CRDs, run the operator, apply
-# config/samples, and show the workspace it builds. The control plane and operator keep running afterwards,
+# kube-controller-manager and the External Secrets Operator (built from source on first use), install the CRDs,
+# run the operator, apply config/samples, and show the workspace and integrations it builds. The control plane and operator keep running afterwards,
 # for a look with bin/kubectl; `make local-down` stops both.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,23 +18,32 @@ if [ -f .local/operator.pid ] && kill -0 "$(cat .local/operator.pid)" 2>/dev/nul
   kill "$(cat .local/operator.pid)"; sleep 1
 fi
 say "starting the operator (log: .local/operator.log)"
-nohup bin/workspace-operator --config config/manager/config.yaml \
+nohup bin/workspace-operator --config config/local/config.yaml \
   --metrics-bind-address=127.0.0.1:18080 --health-probe-bind-address=127.0.0.1:18081 \
   >.local/operator.log 2>&1 &
 echo $! >.local/operator.pid
 
-say "applying config/samples"
-$kubectl apply -k config/samples
+say "applying the sample Tenant (config/samples)"
+$kubectl apply -f config/samples/workspaces_v1alpha1_tenant.yaml
 say "waiting for the sample Tenant to be Ready"
 if ! $kubectl wait --for=condition=Ready tenant/acme --timeout=120s; then
   $kubectl get tenant acme -o yaml; tail -30 .local/operator.log; exit 1
+fi
+say "applying the sample Integrations into its namespace"
+$kubectl apply -k config/samples
+say "waiting for the Integrations to be Ready (credentials fetched by the External Secrets Operator)"
+if ! $kubectl wait --for=condition=Ready integrations --all -n tenant-acme --timeout=120s; then
+  $kubectl get integrations -n tenant-acme -o yaml; tail -30 .local/operator.log; exit 1
 fi
 
 echo; say "Tenants"
 $kubectl get tenants -o wide
 echo; say "the workspace: namespace tenant-acme and what isolates it"
 $kubectl get namespace tenant-acme --show-labels
-$kubectl get networkpolicies,resourcequotas,limitranges,rolebindings,secrets -n tenant-acme
+$kubectl get networkpolicies,resourcequotas,limitranges,rolebindings,secrets,secretstores -n tenant-acme
+echo; say "Integrations, their credentials and sync CronJobs"
+$kubectl get integrations -n tenant-acme -o wide
+$kubectl get externalsecrets,cronjobs -n tenant-acme
 echo; say "conditions of Tenant acme"
 $kubectl get tenant acme -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}): {.message}{"\n"}{end}'
 echo

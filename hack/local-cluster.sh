@@ -32,7 +32,7 @@ up() {
     return 0
   fi
   hack/ensure-packages.sh
-  hack/build-tools.sh control-plane
+  hack/build-tools.sh control-plane eso
   mkdir -p "$local_dir"
   say "building the local cluster launcher"
   go build -o bin/localcluster ./hack/localcluster

@@ -8,7 +8,7 @@ cd "$root"
 say() { printf '==> %s\n' "$*" >&2; }
 
 hack/ensure-packages.sh
-hack/build-tools.sh control-plane controller-gen
+hack/build-tools.sh control-plane controller-gen eso
 export KUBEBUILDER_ASSETS
 KUBEBUILDER_ASSETS=$(hack/build-tools.sh assets-dir)
 

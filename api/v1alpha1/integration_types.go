@@ -79,7 +79,7 @@ type CredentialsSpec struct {
 
 	// refreshInterval is how often the credentials are re-read from the backend.
 	// +optional
-	// +kubebuilder:default="1h"
+	// +kubebuilder:default="1h0m0s"
 	RefreshInterval *metav1.Duration `json:"refreshInterval,omitempty"`
 }
 
@@ -168,6 +168,34 @@ type IntegrationStatus struct {
 	// +listType=map
 	// +listMapKey=name
 	Features []FeatureStatus `json:"features,omitempty"`
+
+	// lastHandledSyncNow is the value of the sync-now annotation last acted on.
+	// +optional
+	LastHandledSyncNow string `json:"lastHandledSyncNow,omitempty"`
+
+	// disconnect reports the purge run when the Integration is deleted with onDisconnect: Purge.
+	// +optional
+	Disconnect *DisconnectStatus `json:"disconnect,omitempty"`
+}
+
+// DisconnectStatus reports the purge of an Integration's data on disconnect.
+type DisconnectStatus struct {
+	// purgeJob is the name of the current purge Job.
+	// +optional
+	PurgeJob string `json:"purgeJob,omitempty"`
+
+	// attempts is how many purge Jobs have failed so far.
+	// +optional
+	Attempts int32 `json:"attempts,omitempty"`
+
+	// lastFailure describes the last failed purge, from its Pod's termination message.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	LastFailure string `json:"lastFailure,omitempty"`
+
+	// nextAttemptAt is when a failed purge is tried again.
+	// +optional
+	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
 }
 
 // Integration is one connected seller account on TikTok Shop or AliExpress, in its tenant's namespace.
@@ -181,6 +209,7 @@ type IntegrationStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Status",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].message`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+// +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 40 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="Integration name must be a DNS label of at most 40 characters, so that its CronJobs '<name>-<feature>' fit the 52-character limit"
 type Integration struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`

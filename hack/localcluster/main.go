@@ -1,6 +1,6 @@
-// Command localcluster runs a real control plane for people on this machine: etcd, kube-apiserver and
-// kube-controller-manager on loopback, built from source by hack/build-tools.sh, with the project's CRDs and
-// tenant ClusterRoles installed. It writes a cluster-admin kubeconfig into --dir and runs until it is stopped
+// Command localcluster runs a real control plane for people on this machine: etcd, kube-apiserver,
+// kube-controller-manager and the External Secrets Operator on loopback, built from source by
+// hack/build-tools.sh, with the project's and ESO's CRDs installed. It writes a cluster-admin kubeconfig into --dir and runs until it is stopped
 // (SIGINT or SIGTERM; hack/local-cluster.sh down). State is not kept across runs.
 package main
 
@@ -17,7 +17,7 @@ import (
 )
 
 func main() {
-	dir := flag.String("dir", ".local", "folder for the kubeconfig and the controller manager's log")
+	dir := flag.String("dir", ".local", "folder for the kubeconfig and the components' logs")
 	flag.Parse()
 	if err := run(*dir); err != nil {
 		fmt.Fprintln(os.Stderr, "localcluster:", err)
@@ -34,7 +34,12 @@ func run(dir string) error {
 		return err
 	}
 	defer kcmLog.Close()
-	env, err := testenv.Start(testenv.Options{ControllerManager: true, ControllerManagerLog: kcmLog})
+	esoLog, err := os.Create(filepath.Join(dir, "external-secrets.log"))
+	if err != nil {
+		return err
+	}
+	defer esoLog.Close()
+	env, err := testenv.Start(testenv.Options{ControllerManager: true, ControllerManagerLog: kcmLog, ESO: true, ESOLog: esoLog})
 	if err != nil {
 		return err
 	}

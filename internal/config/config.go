@@ -5,7 +5,9 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -41,11 +43,61 @@ type Config struct {
 	// Providers is the catalog of platforms: API hosts and, per feature, the scopes it needs and its schedule.
 	Providers map[workspacesv1alpha1.Provider]Provider `json:"providers"`
 
+	// SecretStore is the template of every tenant's SecretStore; absent, tenants get none and Integrations
+	// stall until one is configured.
+	SecretStore *SecretStoreTemplate `json:"secretStore,omitempty"`
+
+	// EgressExceptCIDRs are the address ranges integration pods may never reach, even on HTTPS: private,
+	// link-local and loopback ranges, and the cluster's pod and service ranges.
+	EgressExceptCIDRs []string `json:"egressExceptCIDRs"`
+
 	// Worker is the image the operator's Jobs run.
 	Worker Worker `json:"worker"`
 
 	// Jobs tunes every Job the operator creates.
 	Jobs Jobs `json:"jobs"`
+}
+
+// TenantPlaceholder in a SecretStore template is replaced by the tenant's name.
+const TenantPlaceholder = "${TENANT}"
+
+// SecretStoreTemplate stamps each tenant's SecretStore (external-secrets.io/v1).
+type SecretStoreTemplate struct {
+	// Name of the SecretStore in every tenant namespace.
+	Name string `json:"name"`
+	// RemoteKeyPrefix is the tenant's path in the secret backend; an Integration's credentials.remoteKey is
+	// relative to it and may not leave it. Must contain ${TENANT}.
+	RemoteKeyPrefix string `json:"remoteKeyPrefix"`
+	// Spec is the SecretStore's spec. Must contain ${TENANT}, so each tenant's store is scoped to that tenant
+	// (a Vault role, a path, …).
+	Spec map[string]any `json:"spec"`
+}
+
+// Stamp returns the store's spec and remote key prefix for one tenant.
+func (t *SecretStoreTemplate) Stamp(tenant string) (spec map[string]any, remoteKeyPrefix string) {
+	return substitute(t.Spec, tenant).(map[string]any), strings.ReplaceAll(t.RemoteKeyPrefix, TenantPlaceholder, tenant)
+}
+
+// substitute returns a copy of v with the tenant placeholder replaced in every string.
+func substitute(v any, tenant string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, vv := range x {
+			out[k] = substitute(vv, tenant)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, vv := range x {
+			out[i] = substitute(vv, tenant)
+		}
+		return out
+	case string:
+		return strings.ReplaceAll(x, TenantPlaceholder, tenant)
+	default:
+		return v
+	}
 }
 
 // Limits are default container requests and limits.
@@ -124,6 +176,12 @@ func Default() *Config {
 				},
 			},
 		},
+		EgressExceptCIDRs: []string{
+			"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", // private
+			"100.64.0.0/10",  // carrier-grade NAT, often pod ranges
+			"169.254.0.0/16", // link-local, cloud metadata services
+			"127.0.0.0/8",    // loopback
+		},
 		Worker: Worker{Image: "ghcr.io/alitok/workspace-operator:latest", ImagePullPolicy: corev1.PullIfNotPresent},
 		Jobs:   Jobs{TTLSecondsAfterFinished: int32((7 * 24 * time.Hour).Seconds()), BackoffLimit: 3},
 	}
@@ -162,6 +220,8 @@ func Parse(data []byte) (*Config, error) {
 				cfg.DefaultLimits = Limits{}
 			case "allowedRegions":
 				cfg.AllowedRegions = nil
+			case "egressExceptCIDRs":
+				cfg.EgressExceptCIDRs = nil
 			}
 		}
 		if err := yaml.UnmarshalStrict(data, cfg); err != nil {
@@ -242,6 +302,29 @@ func (c *Config) Validate() field.ErrorList {
 			if len(strings.Fields(f.Schedule)) != 5 {
 				errs = append(errs, field.Invalid(fp.Child("schedule"), f.Schedule, "must be a cron schedule of five fields"))
 			}
+		}
+	}
+
+	if st := c.SecretStore; st != nil {
+		p := field.NewPath("secretStore")
+		for _, msg := range validation.IsDNS1123Subdomain(st.Name) {
+			errs = append(errs, field.Invalid(p.Child("name"), st.Name, msg))
+		}
+		if !strings.Contains(st.RemoteKeyPrefix, TenantPlaceholder) {
+			errs = append(errs, field.Invalid(p.Child("remoteKeyPrefix"), st.RemoteKeyPrefix,
+				"must contain "+TenantPlaceholder+", so each tenant's keys live under its own path"))
+		}
+		if _, ok := st.Spec["provider"]; !ok {
+			errs = append(errs, field.Required(p.Child("spec", "provider"), "the SecretStore's provider"))
+		}
+		if raw, _ := json.Marshal(st.Spec); !strings.Contains(string(raw), TenantPlaceholder) {
+			errs = append(errs, field.Invalid(p.Child("spec"), "", "must contain "+TenantPlaceholder+
+				" (in a path, role or similar), so a tenant's store can reach only that tenant's secrets"))
+		}
+	}
+	for i, cidr := range c.EgressExceptCIDRs {
+		if _, _, err := net.ParseCIDR(cidr); err != nil {
+			errs = append(errs, field.Invalid(field.NewPath("egressExceptCIDRs").Index(i), cidr, "must be a CIDR such as 10.0.0.0/8"))
 		}
 	}
 

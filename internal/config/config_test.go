@@ -17,9 +17,11 @@ func TestDefaultsAreValid(t *testing.T) {
 	}
 }
 
-func TestShippedConfigFileLoads(t *testing.T) {
-	if _, err := Load("../../config/manager/config.yaml"); err != nil {
-		t.Fatal(err)
+func TestShippedConfigFilesLoad(t *testing.T) {
+	for _, path := range []string{"../../config/manager/config.yaml", "../../config/local/config.yaml"} {
+		if _, err := Load(path); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
 	}
 }
 
@@ -63,5 +65,41 @@ func TestMapsInTheFileReplaceTheDefaults(t *testing.T) {
 	}
 	if _, ok := cfg.DefaultLimits.Default[corev1.ResourceCPU]; !ok {
 		t.Error("fields the file leaves out lost their defaults")
+	}
+}
+
+func TestSecretStoreTemplateIsScopedPerTenant(t *testing.T) {
+	cfg, err := Parse([]byte(`
+secretStore:
+  name: tenant-secrets
+  remoteKeyPrefix: tenants/${TENANT}/
+  spec:
+    provider:
+      vault: {server: "https://vault.example", path: secret, auth: {kubernetes: {role: "tenant-${TENANT}", mountPath: kubernetes}}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, prefix := cfg.SecretStore.Stamp("acme")
+	if prefix != "tenants/acme/" {
+		t.Errorf("prefix = %q", prefix)
+	}
+	role := spec["provider"].(map[string]any)["vault"].(map[string]any)["auth"].(map[string]any)["kubernetes"].(map[string]any)["role"]
+	if role != "tenant-acme" {
+		t.Errorf("role = %v, want tenant-acme", role)
+	}
+	if strings.Contains(cfg.SecretStore.Spec["provider"].(map[string]any)["vault"].(map[string]any)["auth"].(map[string]any)["kubernetes"].(map[string]any)["role"].(string), "acme") {
+		t.Error("stamping changed the template")
+	}
+
+	for _, bad := range []struct{ yaml, want string }{
+		{"secretStore: {name: s, remoteKeyPrefix: shared/, spec: {provider: {fake: {data: []}}, x: '${TENANT}'}}", "secretStore.remoteKeyPrefix: Invalid value"},
+		{"secretStore: {name: s, remoteKeyPrefix: 't/${TENANT}/', spec: {provider: {fake: {data: []}}}}", "secretStore.spec: Invalid value"},
+		{"secretStore: {name: s, remoteKeyPrefix: 't/${TENANT}/', spec: {x: '${TENANT}'}}", "secretStore.spec.provider: Required value"},
+		{"egressExceptCIDRs: [10.0.0.0]", "egressExceptCIDRs[0]: Invalid value"},
+	} {
+		if _, err := Parse([]byte(bad.yaml)); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("%s: error = %v, want %q", bad.yaml, err, bad.want)
+		}
 	}
 }

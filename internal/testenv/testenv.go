@@ -5,7 +5,6 @@ package testenv
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -58,15 +57,51 @@ func readToolVersions(path string) (map[string]string, error) {
 	return out, sc.Err()
 }
 
+// ESOCRDs returns the path of ESO's CRD bundle in the Go module cache, for the ESO version in hack/tools.env
+// (hack/build-tools.sh eso downloads the module).
+func ESOCRDs() (string, error) {
+	versions, err := readToolVersions(filepath.Join(Root(), "hack", "tools.env"))
+	if err != nil {
+		return "", err
+	}
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMODCACHE: %w", err)
+	}
+	path := filepath.Join(strings.TrimSpace(string(out)), "github.com", "external-secrets",
+		"external-secrets@"+versions["ESO_VERSION"], "deploy", "crds", "bundle.yaml")
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("no ESO CRDs at %s: run hack/build-tools.sh eso first", path)
+	}
+	return path, nil
+}
+
+// ESOBinary returns the ESO controller hack/build-tools.sh eso builds.
+func ESOBinary() (string, error) {
+	versions, err := readToolVersions(filepath.Join(Root(), "hack", "tools.env"))
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(Root(), "bin", "eso-"+versions["ESO_VERSION"], "external-secrets")
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("no ESO controller at %s: run hack/build-tools.sh eso first", path)
+	}
+	return path, nil
+}
+
 // Options choose what Start runs besides etcd and kube-apiserver.
 type Options struct {
-	// CRDDirectories are installed once the API server is up; default: config/crd/bases.
+	// CRDDirectories are installed once the API server is up; default: config/crd/bases and ESO's CRDs.
 	CRDDirectories []string
 	// ControllerManager also runs the real kube-controller-manager (namespace deletion, garbage collection,
 	// the Job and CronJob controllers).
 	ControllerManager bool
 	// ControllerManagerLog receives its output; default: discarded.
 	ControllerManagerLog *os.File
+	// ESO also runs the real External Secrets Operator controller.
+	ESO bool
+	// ESOLog receives its output; default: discarded.
+	ESOLog *os.File
 }
 
 // Env is a running control plane.
@@ -77,9 +112,15 @@ type Env struct {
 	// Kubeconfig is a cluster-admin kubeconfig file for external processes (kubectl, the controller manager).
 	Kubeconfig string
 
-	kcm     *exec.Cmd
-	kcmDone chan error
-	tmpDir  string
+	procs  []*process
+	tmpDir string
+}
+
+// process is a control-plane component Start runs as a child process.
+type process struct {
+	name string
+	cmd  *exec.Cmd
+	done chan error
 }
 
 // Start starts etcd and kube-apiserver, installs the CRDs, and, when asked, the controller manager.
@@ -89,7 +130,11 @@ func Start(opts Options) (*Env, error) {
 		return nil, err
 	}
 	if len(opts.CRDDirectories) == 0 {
-		opts.CRDDirectories = []string{filepath.Join(Root(), "config", "crd", "bases")}
+		esoCRDs, err := ESOCRDs()
+		if err != nil {
+			return nil, err
+		}
+		opts.CRDDirectories = []string{filepath.Join(Root(), "config", "crd", "bases"), esoCRDs}
 	}
 	e := &Env{Environment: &envtest.Environment{
 		BinaryAssetsDirectory: assets,
@@ -118,37 +163,47 @@ func Start(opts Options) (*Env, error) {
 		return nil, e.stopAfter(err)
 	}
 	if opts.ControllerManager {
-		if err := e.startControllerManager(assets, opts.ControllerManagerLog); err != nil {
+		// Service account tokens are left out: envtest's API server has no token signer for them, and
+		// nothing here needs them.
+		if err := e.startProcess("kube-controller-manager", filepath.Join(assets, "kube-controller-manager"), opts.ControllerManagerLog,
+			"--kubeconfig="+e.Kubeconfig, "--controllers=*,-serviceaccount-token", "--leader-elect=false", "--secure-port=0",
+			"--concurrent-namespace-syncs=5", "--concurrent-gc-syncs=5",
+		); err != nil {
+			return nil, e.stopAfter(err)
+		}
+	}
+	if opts.ESO {
+		bin, err := ESOBinary()
+		if err != nil {
+			return nil, e.stopAfter(err)
+		}
+		if err := e.startProcess("external-secrets", bin, opts.ESOLog,
+			"--enable-leader-election=false", "--metrics-addr=0", "--concurrent=4",
+			"--store-requeue-interval=10s",
+		); err != nil {
 			return nil, e.stopAfter(err)
 		}
 	}
 	return e, nil
 }
 
-// startControllerManager runs kube-controller-manager against the API server. Service account tokens are
-// left out: envtest's API server has no token signer for it, and no test needs them.
-func (e *Env) startControllerManager(assets string, logTo *os.File) error {
-	cmd := exec.Command(filepath.Join(assets, "kube-controller-manager"),
-		"--kubeconfig="+e.Kubeconfig,
-		"--controllers=*,-serviceaccount-token",
-		"--leader-elect=false",
-		"--secure-port=0",
-		"--concurrent-namespace-syncs=5",
-		"--concurrent-gc-syncs=5",
-	)
+// startProcess runs a component against the API server. None reports when it is ready: Start gives each a
+// moment and makes sure it did not exit at once.
+func (e *Env) startProcess(name, path string, logTo *os.File, args ...string) error {
+	cmd := exec.Command(path, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+e.Kubeconfig)
 	if logTo != nil {
 		cmd.Stdout, cmd.Stderr = logTo, logTo
 	}
 	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("starting kube-controller-manager: %w", err)
+		return fmt.Errorf("starting %s: %w", name, err)
 	}
-	e.kcm = cmd
-	e.kcmDone = make(chan error, 1)
-	go func() { e.kcmDone <- cmd.Wait() }()
-	// It reports nothing when ready; give it a moment and make sure it did not exit at once.
+	p := &process{name: name, cmd: cmd, done: make(chan error, 1)}
+	go func() { p.done <- cmd.Wait() }()
+	e.procs = append(e.procs, p)
 	select {
-	case err := <-e.kcmDone:
-		return fmt.Errorf("kube-controller-manager exited at start: %v", err)
+	case err := <-p.done:
+		return fmt.Errorf("%s exited at start: %v", name, err)
 	case <-time.After(time.Second):
 	}
 	return nil
@@ -156,13 +211,13 @@ func (e *Env) startControllerManager(assets string, logTo *os.File) error {
 
 // Stop stops everything Start started.
 func (e *Env) Stop() error {
-	if e.kcm != nil && e.kcm.Process != nil {
-		_ = e.kcm.Process.Signal(os.Interrupt)
+	for _, p := range e.procs {
+		_ = p.cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-e.kcmDone:
+		case <-p.done:
 		case <-time.After(10 * time.Second):
-			_ = e.kcm.Process.Kill()
-			<-e.kcmDone
+			_ = p.cmd.Process.Kill()
+			<-p.done
 		}
 	}
 	err := e.Environment.Stop()
@@ -175,19 +230,4 @@ func (e *Env) Stop() error {
 func (e *Env) stopAfter(err error) error {
 	_ = e.Stop()
 	return err
-}
-
-// WaitForAPI polls fn until it returns nil or ctx ends.
-func WaitForAPI(ctx context.Context, fn func() error) error {
-	var last error
-	for {
-		if last = fn(); last == nil {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("%w (last error: %v)", ctx.Err(), last)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
 }

@@ -1,0 +1,664 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	kerrors "k8s.io/apimachinery/pkg/util/errors"
+	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/eso"
+)
+
+// IntegrationFinalizer holds an Integration's deletion until its credentials are revoked and, with
+// onDisconnect: Purge, its synced data purged.
+const IntegrationFinalizer = "workspaces.alitok.ai/integration"
+
+// Reasons of the Integration's conditions.
+const (
+	ReasonNotInTenant         = "NotInTenantNamespace"
+	ReasonTenantNotReady      = "TenantNotReady"
+	ReasonScopesMismatch      = "ScopesMismatch"
+	ReasonRemoteKeyOutside    = "RemoteKeyOutsideTenantPath"
+	ReasonNoSecretStore       = "NoSecretStore"
+	ReasonCredentialsPending  = "CredentialsPending"
+	ReasonSuspended           = "Suspended"
+	ReasonPurging             = "Purging"
+	ReasonPurgeFailed         = "PurgeFailed"
+	ReasonSyncStarted         = "SyncStarted"
+	ReasonCredentialsNotReady = "CredentialsNotReady"
+)
+
+// Purge retries back off from purgeRetryBase, doubling per failure, up to purgeRetryMax.
+const (
+	purgeRetryBase = 30 * time.Second
+	purgeRetryMax  = 15 * time.Minute
+)
+
+// IntegrationReconciler reconciles an Integration into scoped credentials, least-privilege access, an egress
+// policy and one sync CronJob per enabled feature.
+type IntegrationReconciler struct {
+	client.Client
+	Recorder recorder.EventRecorder
+	Config   *config.Config
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// integrationScope carries what the steps of one pass share.
+type integrationScope struct {
+	intg   *workspacesv1alpha1.Integration
+	tenant *workspacesv1alpha1.Tenant
+	region string
+	// invalid is bad input found early; the pass still suspends the CronJobs before reporting it.
+	invalid error
+	// waiting says what the pass waits for.
+	waiting string
+	// suspendedBy says why the CronJobs are suspended, or "".
+	suspendedBy string
+	result      ctrl.Result
+}
+
+// +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=integrations,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=integrations/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=integrations/finalizers,verbs=update
+// +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=tenants,verbs=get;list;watch
+// +kubebuilder:rbac:groups=external-secrets.io,resources=externalsecrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=networking.k8s.io,resources=networkpolicies,verbs=delete
+// +kubebuilder:rbac:groups=batch,resources=cronjobs,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;update;patch;delete
+
+// Reconcile brings one Integration to its desired state and reports it in status.
+func (r *IntegrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	i := &workspacesv1alpha1.Integration{}
+	if err := r.Get(ctx, req.NamespacedName, i); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	base := i.DeepCopy()
+	s := &integrationScope{intg: i}
+
+	if !i.DeletionTimestamp.IsZero() {
+		done, err := r.reconcileDelete(ctx, s)
+		if perr := r.patchStatus(ctx, base, i); perr != nil && !done {
+			return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
+		}
+		return s.result, err
+	}
+	if !controllerutil.ContainsFinalizer(i, IntegrationFinalizer) {
+		controllerutil.AddFinalizer(i, IntegrationFinalizer)
+		if err := r.Patch(ctx, i, client.MergeFrom(base)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
+		}
+		base = i.DeepCopy()
+	}
+
+	err := r.reconcileNormal(ctx, s)
+	r.setStatus(s, err)
+	if perr := r.patchStatus(ctx, base, i); perr != nil {
+		return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
+	}
+	if _, ok := asStalled(err); ok {
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	}
+	return s.result, err
+}
+
+func (r *IntegrationReconciler) reconcileNormal(ctx context.Context, s *integrationScope) error {
+	if err := r.resolveTenant(ctx, s); err != nil {
+		return err
+	}
+	r.validate(s)
+	steps := []func(context.Context, *integrationScope) error{
+		r.reconcileCredentials,
+		r.reconcileAccess,
+		r.reconcileEgress,
+		r.reconcileCronJobs,
+		r.reconcileSyncNow,
+		r.reconcileFeatureStatus,
+	}
+	for _, step := range steps {
+		if err := step(ctx, s); err != nil {
+			return err
+		}
+	}
+	return s.invalid
+}
+
+// resolveTenant finds the Tenant whose namespace holds the Integration.
+func (r *IntegrationReconciler) resolveTenant(ctx context.Context, s *integrationScope) error {
+	i := s.intg
+	ns := &corev1.Namespace{}
+	if err := r.Get(ctx, client.ObjectKey{Name: i.Namespace}, ns); err != nil && !apierrors.IsNotFound(err) {
+		return err
+	}
+	name := ns.Labels[workspacesv1alpha1.TenantLabel]
+	if name == "" {
+		return stalled(ReasonNotInTenant, "namespace %s is not a tenant workspace: create Integrations in the namespace of their Tenant (%s<tenant>)",
+			i.Namespace, r.Config.NamespacePrefix)
+	}
+	t := &workspacesv1alpha1.Tenant{}
+	if err := r.Get(ctx, client.ObjectKey{Name: name}, t); err != nil {
+		if apierrors.IsNotFound(err) {
+			return stalled(ReasonNotInTenant, "Tenant %q of namespace %s does not exist", name, i.Namespace)
+		}
+		return err
+	}
+	s.tenant = t
+	region, err := residencyRegion(r.Config, t)
+	if err != nil {
+		return stalled(ReasonTenantNotReady, "Tenant %q: %s", t.Name, err)
+	}
+	s.region = region
+	return nil
+}
+
+// validate checks what the API server cannot: scopes against the provider catalog and the credentials path
+// against the tenant's path. Bad input is reported at the end of the pass, after the CronJobs are suspended.
+func (r *IntegrationReconciler) validate(s *integrationScope) {
+	i := s.intg
+	if msg := scopeProblems(r.Config.Providers[i.Spec.Provider], i); msg != "" {
+		s.invalid = stalled(ReasonScopesMismatch, "%s", msg)
+		return
+	}
+	if r.Config.SecretStore == nil {
+		s.invalid = stalled(ReasonNoSecretStore, "the operator configuration has no secretStore template, so credentials cannot be fetched")
+		return
+	}
+	_, prefix := r.Config.SecretStore.Stamp(s.tenant.Name)
+	if _, err := remoteKeyFor(prefix, i.Spec.Credentials.RemoteKey); err != nil {
+		s.invalid = stalled(ReasonRemoteKeyOutside, "%s", err)
+	}
+}
+
+// reconcileCredentials applies the ExternalSecret and mirrors its Ready condition into CredentialsReady.
+func (r *IntegrationReconciler) reconcileCredentials(ctx context.Context, s *integrationScope) error {
+	i := s.intg
+	if r.Config.SecretStore == nil {
+		return nil
+	}
+	_, prefix := r.Config.SecretStore.Stamp(s.tenant.Name)
+	key, err := remoteKeyFor(prefix, i.Spec.Credentials.RemoteKey)
+	if err != nil {
+		return nil // reported by validate; never write an ExternalSecret outside the tenant's path
+	}
+	desired, err := desiredExternalSecret(r.Config.SecretStore.Name, i, s.tenant.Name, key)
+	if err != nil {
+		return err
+	}
+	live, err := applyUnstructured(ctx, r.Client, desired)
+	if err != nil {
+		return fmt.Errorf("applying ExternalSecret: %w", err)
+	}
+	i.Status.SecretName = credentialsName(i.Name)
+	status, reason, msg := metav1.ConditionUnknown, ReasonCredentialsPending, "waiting for the External Secrets Operator to fetch the credentials"
+	if c := eso.Ready(live); c != nil {
+		status, reason, msg = metav1.ConditionStatus(c.Status), c.Reason, c.Message
+		if reason == "" {
+			reason = ReasonCredentialsPending
+		}
+	}
+	setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionCredentialsReady, status, reason, msg)
+	if status != metav1.ConditionTrue && s.invalid == nil {
+		s.waiting = "waiting for credentials: " + msg
+	}
+	return nil
+}
+
+// reconcileAccess applies the integration's ServiceAccount and the Role that lets it get its own Secret only.
+func (r *IntegrationReconciler) reconcileAccess(ctx context.Context, s *integrationScope) error {
+	i, tenant := s.intg, s.tenant.Name
+	if err := applyCached(ctx, r.Client, syncAccountName(i.Name), i.Namespace, desiredServiceAccount(i, tenant), corev1ac.ExtractServiceAccount); err != nil {
+		return fmt.Errorf("applying ServiceAccount: %w", err)
+	}
+	if err := applyExact(ctx, r.Client, readerRoleName(i.Name), i.Namespace, desiredReaderRole(i, tenant), rbacv1ac.ExtractRole, roleRules); err != nil {
+		return fmt.Errorf("applying Role: %w", err)
+	}
+	if err := applyExact(ctx, r.Client, readerRoleName(i.Name), i.Namespace, desiredReaderBinding(i, tenant), rbacv1ac.ExtractRoleBinding, roleBindingSubjectsOf); err != nil {
+		return fmt.Errorf("applying RoleBinding: %w", err)
+	}
+	return nil
+}
+
+func (r *IntegrationReconciler) reconcileEgress(ctx context.Context, s *integrationScope) error {
+	i := s.intg
+	np := desiredEgressPolicy(r.Config, i, s.tenant.Name)
+	if err := applyExact(ctx, r.Client, *np.Name, i.Namespace, np, networkingv1ac.ExtractNetworkPolicy, networkPolicySpec); err != nil {
+		return fmt.Errorf("applying NetworkPolicy: %w", err)
+	}
+	return nil
+}
+
+// suspendReason says why the sync CronJobs must not run, or "".
+func suspendReason(s *integrationScope) string {
+	switch {
+	case s.invalid != nil:
+		return "the Integration is Stalled"
+	case s.intg.Spec.Suspend:
+		return "spec.suspend is true"
+	case s.tenant.GetLifecycle() != workspacesv1alpha1.LifecycleActive:
+		return fmt.Sprintf("Tenant %s is %s", s.tenant.Name, s.tenant.GetLifecycle())
+	}
+	return ""
+}
+
+// reconcileCronJobs applies one CronJob per enabled feature, suspended when syncing must not run, and
+// removes the CronJobs of features no longer enabled.
+func (r *IntegrationReconciler) reconcileCronJobs(ctx context.Context, s *integrationScope) error {
+	i := s.intg
+	s.suspendedBy = suspendReason(s)
+	want := map[string]bool{}
+	for _, f := range i.Spec.Features {
+		cj := desiredCronJob(r.Config, i, s.tenant.Name, s.region, f, s.suspendedBy != "")
+		want[*cj.Name] = true
+		if err := applyCached(ctx, r.Client, *cj.Name, i.Namespace, cj, batchv1ac.ExtractCronJob); err != nil {
+			return fmt.Errorf("applying CronJob %s: %w", *cj.Name, err)
+		}
+	}
+	list := &batchv1.CronJobList{}
+	if err := r.List(ctx, list, client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name}); err != nil {
+		return err
+	}
+	for idx := range list.Items {
+		cj := &list.Items[idx]
+		if want[cj.Name] {
+			continue
+		}
+		if err := r.Delete(ctx, cj, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+			return fmt.Errorf("removing CronJob %s of a disabled feature: %w", cj.Name, err)
+		}
+	}
+	return nil
+}
+
+// reconcileSyncNow starts one Job per feature from its CronJob's template when the sync-now annotation has a
+// value not yet acted on, like `kubectl create job --from=cronjob/...`.
+func (r *IntegrationReconciler) reconcileSyncNow(ctx context.Context, s *integrationScope) error {
+	i := s.intg
+	value := i.Annotations[workspacesv1alpha1.SyncNowAnnotation]
+	if value == "" || value == i.Status.LastHandledSyncNow || s.suspendedBy != "" {
+		return nil
+	}
+	for _, f := range i.Spec.Features {
+		cj := &batchv1.CronJob{}
+		if err := r.Get(ctx, client.ObjectKey{Namespace: i.Namespace, Name: cronJobName(i.Name, f.Name)}, cj); err != nil {
+			return fmt.Errorf("reading CronJob for sync-now: %w", err)
+		}
+		job := &batchv1.Job{
+			ObjectMeta: metav1.ObjectMeta{
+				Name:            syncNowJobName(i.Name, f.Name, value),
+				Namespace:       i.Namespace,
+				Labels:          cj.Spec.JobTemplate.Labels,
+				Annotations:     map[string]string{"cronjob.kubernetes.io/instantiate": "manual"},
+				OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(cj, batchv1.SchemeGroupVersion.WithKind("CronJob"))},
+			},
+			Spec: *cj.Spec.JobTemplate.Spec.DeepCopy(),
+		}
+		if err := r.Create(ctx, job, client.FieldOwner(FieldOwner)); client.IgnoreAlreadyExists(err) != nil {
+			return fmt.Errorf("starting sync-now Job for %s: %w", f.Name, err)
+		}
+	}
+	i.Status.LastHandledSyncNow = value
+	r.Recorder.Eventf(i, nil, corev1.EventTypeNormal, ReasonSyncStarted, "SyncNow", "sync-now started one Job per feature (%d)", len(i.Spec.Features))
+	return nil
+}
+
+// reconcileFeatureStatus reports each feature's last schedule, last success and last failure.
+func (r *IntegrationReconciler) reconcileFeatureStatus(ctx context.Context, s *integrationScope) error {
+	i := s.intg
+	jobs := &batchv1.JobList{}
+	if err := r.List(ctx, jobs, client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name, workspacesv1alpha1.ComponentLabel: componentSync}); err != nil {
+		return err
+	}
+	var out []workspacesv1alpha1.FeatureStatus
+	for _, f := range i.Spec.Features {
+		fs := workspacesv1alpha1.FeatureStatus{Name: f.Name, CronJob: cronJobName(i.Name, f.Name)}
+		cj := &batchv1.CronJob{}
+		if err := r.Get(ctx, client.ObjectKey{Namespace: i.Namespace, Name: fs.CronJob}, cj); err == nil {
+			fs.LastScheduleTime, fs.LastSuccessfulTime = cj.Status.LastScheduleTime, cj.Status.LastSuccessfulTime
+		}
+		var lastFailed *batchv1.Job
+		for idx := range jobs.Items {
+			j := &jobs.Items[idx]
+			if j.Labels[FeatureLabel] != string(f.Name) {
+				continue
+			}
+			if start := j.Status.StartTime; start != nil && (fs.LastScheduleTime == nil || fs.LastScheduleTime.Before(start)) {
+				fs.LastScheduleTime = start
+			}
+			if done := j.Status.CompletionTime; done != nil && (fs.LastSuccessfulTime == nil || fs.LastSuccessfulTime.Before(done)) {
+				fs.LastSuccessfulTime = done
+			}
+			if jobFailed(j) && (lastFailed == nil || lastFailed.CreationTimestamp.Before(&j.CreationTimestamp)) {
+				lastFailed = j
+			}
+		}
+		if lastFailed != nil && (fs.LastSuccessfulTime == nil || fs.LastSuccessfulTime.Before(&lastFailed.CreationTimestamp)) {
+			msg, err := r.failureMessage(ctx, lastFailed)
+			if err != nil {
+				return err
+			}
+			fs.LastFailure = msg
+		}
+		out = append(out, fs)
+	}
+	i.Status.Features = out
+	return nil
+}
+
+// jobFailed reports whether a Job has failed for good.
+func jobFailed(j *batchv1.Job) bool {
+	for _, c := range j.Status.Conditions {
+		if c.Type == batchv1.JobFailed && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+func jobComplete(j *batchv1.Job) bool {
+	for _, c := range j.Status.Conditions {
+		if c.Type == batchv1.JobComplete && c.Status == corev1.ConditionTrue {
+			return true
+		}
+	}
+	return false
+}
+
+// maxFailureMessage bounds a failure message copied into status.
+const maxFailureMessage = 1024
+
+// failureMessage describes a failed Job: its Pod's termination message (the worker's JSON result), else the
+// Job's own failure condition.
+func (r *IntegrationReconciler) failureMessage(ctx context.Context, j *batchv1.Job) (string, error) {
+	pods := &corev1.PodList{}
+	if err := r.List(ctx, pods, client.InNamespace(j.Namespace), client.MatchingLabels{batchv1.JobNameLabel: j.Name}); err != nil {
+		return "", err
+	}
+	msg := ""
+	var newest *corev1.Pod
+	for idx := range pods.Items {
+		p := &pods.Items[idx]
+		if newest == nil || newest.CreationTimestamp.Before(&p.CreationTimestamp) {
+			newest = p
+		}
+	}
+	if newest != nil {
+		for _, cs := range newest.Status.ContainerStatuses {
+			if t := cs.State.Terminated; t != nil && t.Message != "" {
+				msg = t.Message
+			}
+		}
+	}
+	if msg == "" {
+		for _, c := range j.Status.Conditions {
+			if c.Type == batchv1.JobFailed {
+				msg = fmt.Sprintf("%s: %s", c.Reason, c.Message)
+			}
+		}
+	}
+	if len(msg) > maxFailureMessage {
+		msg = msg[:maxFailureMessage]
+	}
+	return fmt.Sprintf("Job %s failed: %s", j.Name, msg), nil
+}
+
+// reconcileDelete revokes the integration: with onDisconnect: Purge its synced data is purged first (a
+// failure is shown and retried with backoff), then its CronJobs, Jobs, credentials, access and egress go. It
+// reports done once the finalizer is removed.
+func (r *IntegrationReconciler) reconcileDelete(ctx context.Context, s *integrationScope) (bool, error) {
+	i := s.intg
+	if !controllerutil.ContainsFinalizer(i, IntegrationFinalizer) {
+		return true, nil
+	}
+	ns := &corev1.Namespace{}
+	nsErr := r.Get(ctx, client.ObjectKey{Name: i.Namespace}, ns)
+	namespaceGoing := apierrors.IsNotFound(nsErr) || (nsErr == nil && !ns.DeletionTimestamp.IsZero())
+	// A namespace being deleted takes everything with it, and the tenant's purge covers its data; a Job
+	// could not even be created there.
+	if i.GetOnDisconnect() == workspacesv1alpha1.OnDisconnectPurge && !namespaceGoing {
+		if err := r.resolveTenant(ctx, s); err != nil {
+			if _, bad := asStalled(err); !bad {
+				return false, err
+			}
+		}
+		if s.tenant != nil {
+			done, err := r.purge(ctx, s)
+			if err != nil || !done {
+				return false, err
+			}
+		}
+	}
+	if err := r.revoke(ctx, i); err != nil {
+		return false, err
+	}
+	base := i.DeepCopy()
+	controllerutil.RemoveFinalizer(i, IntegrationFinalizer)
+	if err := r.Patch(ctx, i, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// purge runs the purge Job to completion, suspending syncs meanwhile so none races it.
+func (r *IntegrationReconciler) purge(ctx context.Context, s *integrationScope) (bool, error) {
+	i := s.intg
+	if err := r.suspendAll(ctx, i); err != nil {
+		return false, err
+	}
+	if i.Status.Disconnect == nil {
+		i.Status.Disconnect = &workspacesv1alpha1.DisconnectStatus{}
+	}
+	d := i.Status.Disconnect
+	d.PurgeJob = purgeJobName(i.Name)
+	job := &batchv1.Job{}
+	err := r.Get(ctx, client.ObjectKey{Namespace: i.Namespace, Name: d.PurgeJob}, job)
+	switch {
+	case apierrors.IsNotFound(err):
+		if d.NextAttemptAt != nil && r.Now().Before(d.NextAttemptAt.Time) {
+			s.result.RequeueAfter = d.NextAttemptAt.Sub(r.Now())
+			return false, nil
+		}
+		if err := r.Apply(ctx, desiredPurgeJob(r.Config, i, s.tenant.Name, s.region), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+			return false, fmt.Errorf("starting purge Job: %w", err)
+		}
+		r.setPurgeCondition(i, metav1.ConditionFalse, ReasonPurging, "purging the integration's synced data before disconnecting (onDisconnect: Purge)")
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	switch {
+	case jobComplete(job):
+		return true, nil
+	case jobFailed(job):
+		msg, err := r.failureMessage(ctx, job)
+		if err != nil {
+			return false, err
+		}
+		d.Attempts++
+		d.LastFailure = msg
+		wait := purgeBackoff(d.Attempts)
+		d.NextAttemptAt = &metav1.Time{Time: r.Now().Add(wait).Truncate(time.Second)}
+		r.setPurgeCondition(i, metav1.ConditionFalse, ReasonPurgeFailed,
+			fmt.Sprintf("purge attempt %d failed; retrying at %s: %s", d.Attempts, d.NextAttemptAt.UTC().Format(time.RFC3339), msg))
+		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, ReasonPurgeFailed, "Disconnect", "purge attempt %d failed; retrying in %s", d.Attempts, wait)
+		if err := r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+			return false, err
+		}
+		s.result.RequeueAfter = wait
+		return false, nil
+	}
+	return false, nil
+}
+
+// purgeBackoff is the wait after the n-th failed purge.
+func purgeBackoff(n int32) time.Duration {
+	d := purgeRetryBase
+	for k := int32(1); k < n && d < purgeRetryMax; k++ {
+		d *= 2
+	}
+	return min(d, purgeRetryMax)
+}
+
+func (r *IntegrationReconciler) setPurgeCondition(i *workspacesv1alpha1.Integration, status metav1.ConditionStatus, reason, msg string) {
+	setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionReady, status, reason, msg)
+	setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, msg)
+}
+
+// suspendAll suspends every sync CronJob of the integration.
+func (r *IntegrationReconciler) suspendAll(ctx context.Context, i *workspacesv1alpha1.Integration) error {
+	list := &batchv1.CronJobList{}
+	if err := r.List(ctx, list, client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name}); err != nil {
+		return err
+	}
+	for idx := range list.Items {
+		cj := &list.Items[idx]
+		if cj.Spec.Suspend != nil && *cj.Spec.Suspend {
+			continue
+		}
+		base := cj.DeepCopy()
+		suspend := true
+		cj.Spec.Suspend = &suspend
+		if err := r.Patch(ctx, cj, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// revoke deletes everything the integration had: sync CronJobs and Jobs, the ExternalSecret (and with it
+// the credentials Secret), the ServiceAccount, its Role and RoleBinding, and the egress policy. Objects are
+// listed and deleted one by one, so the operator needs no deletecollection.
+func (r *IntegrationReconciler) revoke(ctx context.Context, i *workspacesv1alpha1.Integration) error {
+	opts := []client.ListOption{client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name}}
+	esList := &unstructured.UnstructuredList{}
+	esList.SetGroupVersionKind(eso.GroupVersion.WithKind("ExternalSecretList"))
+	var errs []error
+	for _, list := range []client.ObjectList{
+		&batchv1.CronJobList{}, &batchv1.JobList{}, esList, &rbacv1.RoleBindingList{}, &rbacv1.RoleList{},
+		&corev1.ServiceAccountList{}, &networkingv1.NetworkPolicyList{},
+	} {
+		if err := r.List(ctx, list, opts...); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		err := meta.EachListItem(list, func(o runtime.Object) error {
+			obj := o.(client.Object)
+			if err := r.Delete(ctx, obj, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+				return fmt.Errorf("revoking %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return kerrors.NewAggregate(errs)
+}
+
+// setStatus writes the summary conditions from the pass's outcome.
+func (r *IntegrationReconciler) setStatus(s *integrationScope, err error) {
+	i := s.intg
+	var prevStalled string
+	if c := meta.FindStatusCondition(i.Status.Conditions, workspacesv1alpha1.ConditionStalled); c != nil {
+		prevStalled = c.Message
+	}
+	o := outcome{err: err, waiting: s.waiting, readyMessage: integrationReadyMessage(s)}
+	if s.suspendedBy != "" && s.invalid == nil {
+		o.readyReason = ReasonSuspended
+	}
+	summarize(&i.Status.Conditions, &i.Status.ObservedGeneration, i.Generation, o)
+	if st, ok := asStalled(err); ok && st.Message != prevStalled {
+		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, st.Reason, "Reconcile", st.Message)
+	}
+}
+
+func integrationReadyMessage(s *integrationScope) string {
+	n := len(s.intg.Spec.Features)
+	if s.suspendedBy != "" {
+		return fmt.Sprintf("credentials ready; %d sync CronJob(s) suspended: %s", n, s.suspendedBy)
+	}
+	return fmt.Sprintf("credentials ready; %d sync CronJob(s) scheduled", n)
+}
+
+func (r *IntegrationReconciler) patchStatus(ctx context.Context, base, i *workspacesv1alpha1.Integration) error {
+	if equality.Semantic.DeepEqual(base.Status, i.Status) {
+		return nil
+	}
+	return client.IgnoreNotFound(r.Status().Patch(ctx, i, client.MergeFrom(base)))
+}
+
+// requestForIntegrationLabel maps an object carrying the integration label to its Integration.
+func requestForIntegrationLabel(_ context.Context, obj client.Object) []reconcile.Request {
+	name := obj.GetLabels()[IntegrationLabel]
+	if name == "" || obj.GetLabels()[workspacesv1alpha1.ManagedByLabel] != workspacesv1alpha1.ManagedByValue {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: client.ObjectKey{Namespace: obj.GetNamespace(), Name: name}}}
+}
+
+// SetupWithManager registers the controller: Integrations drive it; their children map back by label, and a
+// Tenant's change (suspension, closure) reaches every Integration in its namespace.
+func (r *IntegrationReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	b := ctrl.NewControllerManagedBy(mgr).
+		For(&workspacesv1alpha1.Integration{}, builder.WithPredicates(predicate.Or(
+			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
+		WithOptions(opts).
+		Named("integration")
+	for _, obj := range []client.Object{
+		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
+		&networkingv1.NetworkPolicy{}, eso.New(eso.ExternalSecretGVK),
+	} {
+		b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(requestForIntegrationLabel))
+	}
+	b = b.Watches(&workspacesv1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(r.integrationsOfTenant),
+		builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	return b.Complete(r)
+}
+
+// integrationsOfTenant maps a Tenant to the Integrations in its namespace.
+func (r *IntegrationReconciler) integrationsOfTenant(ctx context.Context, obj client.Object) []reconcile.Request {
+	ns, err := namespaceName(r.Config, obj.GetName())
+	if err != nil {
+		return nil
+	}
+	list := &workspacesv1alpha1.IntegrationList{}
+	if err := r.List(ctx, list, client.InNamespace(ns)); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, i := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&i)})
+	}
+	return out
+}

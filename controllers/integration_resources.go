@@ -1,0 +1,226 @@
+package controllers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	metav1ac "k8s.io/client-go/applyconfigurations/meta/v1"
+	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
+	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
+
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/eso"
+)
+
+const (
+	// IntegrationLabel names the Integration an object belongs to.
+	IntegrationLabel = "workspaces.alitok.ai/integration"
+	// FeatureLabel names the feature a sync CronJob, Job or Pod runs.
+	FeatureLabel = "workspaces.alitok.ai/feature"
+
+	cronJobHistoryLimit     = 3
+	cronJobStartingDeadline = 300
+	httpsPort               = 443
+)
+
+// Names of an Integration's objects.
+func credentialsName(intg string) string  { return intg + "-credentials" }
+func syncAccountName(intg string) string  { return intg + "-sync" }
+func readerRoleName(intg string) string   { return intg + "-credentials-reader" }
+func egressPolicyName(intg string) string { return intg + "-egress" }
+func purgeJobName(intg string) string     { return intg + "-purge" }
+func cronJobName(intg string, f workspacesv1alpha1.FeatureName) string {
+	return intg + "-" + string(f)
+}
+
+// syncNowJobName is the Job a sync-now request creates for one feature: the same value gives the same name,
+// so each value starts exactly one Job per feature, however often it is reconciled.
+func syncNowJobName(intg string, f workspacesv1alpha1.FeatureName, value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return cronJobName(intg, f) + "-n" + hex.EncodeToString(sum[:])[:7]
+}
+
+// integrationLabels are the labels of an Integration's objects.
+func integrationLabels(tenant, intg, component string) map[string]string {
+	l := tenantLabels(tenant, component)
+	l[IntegrationLabel] = intg
+	return l
+}
+
+// scopeProblems compares granted scopes with what the enabled features need, per the provider catalog. It
+// returns a message naming every missing and excess scope, or "" when they match.
+func scopeProblems(cat config.Provider, i *workspacesv1alpha1.Integration) string {
+	needed := map[string][]string{} // scope -> features needing it
+	var missing []string
+	granted := map[string]bool{}
+	for _, s := range i.Spec.Scopes {
+		granted[s] = true
+	}
+	for _, f := range i.Spec.Features {
+		for _, s := range cat.Features[f.Name].Scopes {
+			needed[s] = append(needed[s], string(f.Name))
+			if !granted[s] && !slices.Contains(missing, s) {
+				missing = append(missing, s)
+			}
+		}
+	}
+	var excess []string
+	for _, s := range i.Spec.Scopes {
+		if _, ok := needed[s]; !ok {
+			excess = append(excess, s)
+		}
+	}
+	sort.Strings(missing)
+	sort.Strings(excess)
+	var msgs []string
+	for _, s := range missing {
+		msgs = append(msgs, fmt.Sprintf("scope %q is missing (needed by %s)", s, strings.Join(needed[s], ", ")))
+	}
+	if len(excess) > 0 {
+		msgs = append(msgs, fmt.Sprintf("scopes %s are not needed by any enabled feature: remove them, least privilege", quoteAll(excess)))
+	}
+	return strings.Join(msgs, "; ")
+}
+
+func quoteAll(ss []string) string {
+	q := make([]string, len(ss))
+	for i, s := range ss {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	return strings.Join(q, ", ")
+}
+
+// remoteKeyFor resolves credentials.remoteKey under the tenant's path in the secret backend, refusing any key
+// that would leave it.
+func remoteKeyFor(prefix, remoteKey string) (string, error) {
+	if remoteKey == "" || strings.HasPrefix(remoteKey, "/") {
+		return "", fmt.Errorf("credentials.remoteKey %q must be a path relative to the tenant's secret path %q", remoteKey, prefix)
+	}
+	for _, seg := range strings.Split(remoteKey, "/") {
+		if seg == ".." || seg == "." {
+			return "", fmt.Errorf("credentials.remoteKey %q must not contain '.' or '..': it may not leave the tenant's secret path %q", remoteKey, prefix)
+		}
+	}
+	full := path.Clean(prefix + remoteKey)
+	base := strings.TrimSuffix(path.Clean(prefix), "/") + "/"
+	if !strings.HasPrefix(full+"/", base) || full+"/" == base {
+		return "", fmt.Errorf("credentials.remoteKey %q resolves to %q, outside the tenant's secret path %q", remoteKey, full, prefix)
+	}
+	return full, nil
+}
+
+// desiredExternalSecret reads the integration's credentials from the tenant's own SecretStore only, into a
+// Secret that is deleted with it.
+func desiredExternalSecret(store string, i *workspacesv1alpha1.Integration, tenant, remoteKey string) (*unstructured.Unstructured, error) {
+	spec := eso.ExternalSecretSpec{
+		SecretStoreRef:  eso.StoreRef{Name: store, Kind: "SecretStore"},
+		Target:          eso.Target{Name: credentialsName(i.Name), CreationPolicy: "Owner", DeletionPolicy: "Delete"},
+		RefreshInterval: i.GetRefreshInterval().String(),
+		DataFrom: []eso.DataFrom{{Extract: eso.Extract{
+			Key: remoteKey, ConversionStrategy: "Default", DecodingStrategy: "None", MetadataPolicy: "None",
+		}}},
+	}
+	return eso.Object(eso.ExternalSecretGVK, metav1.ObjectMeta{
+		Name: credentialsName(i.Name), Namespace: i.Namespace, Labels: integrationLabels(tenant, i.Name, componentCredentials),
+	}, &spec)
+}
+
+func desiredServiceAccount(i *workspacesv1alpha1.Integration, tenant string) *corev1ac.ServiceAccountApplyConfiguration {
+	return corev1ac.ServiceAccount(syncAccountName(i.Name), i.Namespace).
+		WithLabels(integrationLabels(tenant, i.Name, componentCredentials)).
+		WithAutomountServiceAccountToken(false)
+}
+
+// desiredReaderRole may get exactly one Secret: the integration's credentials.
+func desiredReaderRole(i *workspacesv1alpha1.Integration, tenant string) *rbacv1ac.RoleApplyConfiguration {
+	return rbacv1ac.Role(readerRoleName(i.Name), i.Namespace).
+		WithLabels(integrationLabels(tenant, i.Name, componentCredentials)).
+		WithRules(rbacv1ac.PolicyRule().WithAPIGroups("").WithResources("secrets").
+			WithResourceNames(credentialsName(i.Name)).WithVerbs("get"))
+}
+
+func desiredReaderBinding(i *workspacesv1alpha1.Integration, tenant string) *rbacv1ac.RoleBindingApplyConfiguration {
+	return rbacv1ac.RoleBinding(readerRoleName(i.Name), i.Namespace).
+		WithLabels(integrationLabels(tenant, i.Name, componentCredentials)).
+		WithRoleRef(rbacv1ac.RoleRef().WithAPIGroup(rbacv1.GroupName).WithKind("Role").WithName(readerRoleName(i.Name))).
+		WithSubjects(rbacv1ac.Subject().WithKind(rbacv1.ServiceAccountKind).WithName(syncAccountName(i.Name)).WithNamespace(i.Namespace))
+}
+
+// desiredEgressPolicy lets the integration's pods open HTTPS connections to public addresses, on top of the
+// tenant's DNS policy. NetworkPolicy matches IP addresses, not host names: it cannot tell the provider's API
+// from any other public HTTPS server, so it admits port 443 on every address except the excluded ranges
+// (private, link-local, loopback, cluster). Restricting to the provider's host names needs an egress proxy or
+// an FQDN-aware network plugin.
+func desiredEgressPolicy(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant string) *networkingv1ac.NetworkPolicyApplyConfiguration {
+	port := intstr.FromInt32(httpsPort)
+	return networkingv1ac.NetworkPolicy(egressPolicyName(i.Name), i.Namespace).
+		WithLabels(integrationLabels(tenant, i.Name, componentNetworkPolicy)).
+		WithSpec(networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{IntegrationLabel: i.Name})).
+			WithPolicyTypes(networkingv1.PolicyTypeEgress).
+			WithEgress(networkingv1ac.NetworkPolicyEgressRule().
+				WithTo(networkingv1ac.NetworkPolicyPeer().WithIPBlock(
+					networkingv1ac.IPBlock().WithCIDR("0.0.0.0/0").WithExcept(cfg.EgressExceptCIDRs...))).
+				WithPorts(networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(port))))
+}
+
+// syncJob is the worker run of one feature's sync.
+func syncJob(i *workspacesv1alpha1.Integration, tenant, region string, f workspacesv1alpha1.FeatureName) workerJob {
+	l := integrationLabels(tenant, i.Name, componentSync)
+	l[FeatureLabel] = string(f)
+	return workerJob{
+		labels:         l,
+		serviceAccount: syncAccountName(i.Name),
+		args: []string{"sync",
+			"--tenant=" + tenant, "--integration=" + i.Name, "--provider=" + string(i.Spec.Provider),
+			"--feature=" + string(f), "--account-id=" + i.Spec.Account.ID, "--credentials-dir=" + credentialsMountPath},
+		region:            region,
+		credentialsSecret: credentialsName(i.Name),
+	}
+}
+
+// desiredCronJob runs one feature's sync on its schedule, one run at a time.
+func desiredCronJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string, f workspacesv1alpha1.Feature, suspend bool) *batchv1ac.CronJobApplyConfiguration {
+	schedule := f.Schedule
+	if schedule == "" {
+		schedule = cfg.Providers[i.Spec.Provider].Features[f.Name].Schedule
+	}
+	job := syncJob(i, tenant, region, f.Name)
+	return batchv1ac.CronJob(cronJobName(i.Name, f.Name), i.Namespace).
+		WithLabels(job.labels).
+		WithSpec(batchv1ac.CronJobSpec().
+			WithSchedule(schedule).
+			WithTimeZone("Etc/UTC").
+			WithSuspend(suspend).
+			WithConcurrencyPolicy(batchv1.ForbidConcurrent).
+			WithStartingDeadlineSeconds(cronJobStartingDeadline).
+			WithSuccessfulJobsHistoryLimit(cronJobHistoryLimit).
+			WithFailedJobsHistoryLimit(cronJobHistoryLimit).
+			WithJobTemplate(batchv1ac.JobTemplateSpec().WithLabels(job.labels).WithSpec(job.jobSpec(cfg))))
+}
+
+// desiredPurgeJob removes the integration's synced data when it is disconnected with onDisconnect: Purge.
+func desiredPurgeJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string) *batchv1ac.JobApplyConfiguration {
+	w := workerJob{
+		labels:         integrationLabels(tenant, i.Name, componentPurge),
+		serviceAccount: syncAccountName(i.Name),
+		args:           []string{"purge", "--tenant=" + tenant, "--integration=" + i.Name},
+		region:         region,
+	}
+	return batchv1ac.Job(purgeJobName(i.Name), i.Namespace).WithLabels(w.labels).WithSpec(w.jobSpec(cfg))
+}

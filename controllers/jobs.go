@@ -1,0 +1,85 @@
+package controllers
+
+import (
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
+	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+
+	"github.com/alitok/workspace-operator/internal/config"
+)
+
+const (
+	// workerUID is the non-root user the worker runs as.
+	workerUID = 65532
+	// credentialsMountPath is where a Job finds its integration's credentials, one file per key.
+	credentialsMountPath = "/var/run/workspace/credentials"
+	// terminationLogPath is where the worker writes its JSON result for the operator to read.
+	terminationLogPath = "/dev/termination-log"
+	// jobActiveDeadlineSeconds bounds how long one worker run may take.
+	jobActiveDeadlineSeconds = 3600
+)
+
+// workerJob describes one run of `workspace-operator worker <task>`.
+type workerJob struct {
+	labels         map[string]string
+	serviceAccount string
+	args           []string
+	region         string
+	// credentialsSecret, when set, is mounted read-only at credentialsMountPath.
+	credentialsSecret string
+}
+
+// podTemplate is the Pod every operator Job runs: the worker image, Pod Security `restricted` (non-root, no
+// privilege escalation, no capabilities, read-only root, RuntimeDefault seccomp), no service account token,
+// pinned to the tenant's region, secrets only as mounted files.
+func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecApplyConfiguration {
+	container := corev1ac.Container().
+		WithName("worker").
+		WithImage(cfg.Worker.Image).
+		WithImagePullPolicy(cfg.Worker.ImagePullPolicy).
+		WithArgs(append([]string{"worker"}, w.args...)...).
+		WithTerminationMessagePath(terminationLogPath).
+		WithTerminationMessagePolicy(corev1.TerminationMessageReadFile).
+		WithResources(corev1ac.ResourceRequirements().
+			WithRequests(corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")}).
+			WithLimits(corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("256Mi")})).
+		WithSecurityContext(corev1ac.SecurityContext().
+			WithAllowPrivilegeEscalation(false).
+			WithReadOnlyRootFilesystem(true).
+			WithRunAsNonRoot(true).
+			WithCapabilities(corev1ac.Capabilities().WithDrop("ALL"))).
+		WithVolumeMounts(corev1ac.VolumeMount().WithName("tmp").WithMountPath("/tmp"))
+	spec := corev1ac.PodSpec().
+		WithRestartPolicy(corev1.RestartPolicyNever).
+		WithServiceAccountName(w.serviceAccount).
+		WithAutomountServiceAccountToken(false).
+		WithSecurityContext(corev1ac.PodSecurityContext().
+			WithRunAsNonRoot(true).
+			WithRunAsUser(workerUID).
+			WithRunAsGroup(workerUID).
+			WithFSGroup(workerUID).
+			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
+		WithVolumes(corev1ac.Volume().WithName("tmp").WithEmptyDir(corev1ac.EmptyDirVolumeSource().WithSizeLimit(resource.MustParse("256Mi"))))
+	if w.credentialsSecret != "" {
+		container.WithVolumeMounts(corev1ac.VolumeMount().WithName("credentials").WithMountPath(credentialsMountPath).WithReadOnly(true))
+		spec.WithVolumes(corev1ac.Volume().WithName("credentials").WithSecret(
+			corev1ac.SecretVolumeSource().WithSecretName(w.credentialsSecret).WithDefaultMode(0o440)))
+	}
+	if w.region != "" {
+		spec.WithNodeSelector(map[string]string{regionNodeLabel: w.region})
+	}
+	spec.WithContainers(container)
+	return corev1ac.PodTemplateSpec().
+		WithLabels(w.labels).
+		WithSpec(spec)
+}
+
+// jobSpec is the Job spec of a worker run: bounded retries and run time, cleaned up after the configured TTL.
+func (w workerJob) jobSpec(cfg *config.Config) *batchv1ac.JobSpecApplyConfiguration {
+	return batchv1ac.JobSpec().
+		WithBackoffLimit(cfg.Jobs.BackoffLimit).
+		WithTTLSecondsAfterFinished(cfg.Jobs.TTLSecondsAfterFinished).
+		WithActiveDeadlineSeconds(jobActiveDeadlineSeconds).
+		WithTemplate(w.podTemplate(cfg))
+}
