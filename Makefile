@@ -20,9 +20,11 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code from the API types.
 	$(CONTROLLER_GEN) object:headerFile=hack/boilerplate.go.txt paths=./api/...
 
 .PHONY: manifests
-manifests: $(CONTROLLER_GEN) ## Generate CRDs and the operator's ClusterRole from markers.
+manifests: $(CONTROLLER_GEN) ## Generate CRDs and the operator's ClusterRole from markers, into config/ and the chart.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=charts/workspace-operator/crds
 	$(CONTROLLER_GEN) rbac:roleName=workspace-operator paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	cp config/rbac/role.yaml config/rbac/tenant_roles.yaml charts/workspace-operator/files/
 
 .PHONY: fmt
 fmt: ## Run gofmt on the code.
@@ -35,8 +37,12 @@ vet: ## Run go vet.
 .PHONY: verify
 verify: generate manifests ## Fail when generated files are stale or code is not gofmt-clean.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
-	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
-	@test -z "$$(git ls-files --others --exclude-standard -- api config)" || { echo "untracked generated files:"; git ls-files --others --exclude-standard -- api config; exit 1; }
+	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
+	@test -z "$$(git ls-files --others --exclude-standard -- api config charts)" || { echo "untracked generated files:"; git ls-files --others --exclude-standard -- api config charts; exit 1; }
+
+.PHONY: helm-check
+helm-check: ## Lint and render the Helm chart, and check its RBAC and admission policies equal config/.
+	hack/helm-check.sh
 
 .PHONY: test
 test: ## Build the control plane if needed, then run vet, verify and every test (the README's test command).

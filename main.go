@@ -1,30 +1,91 @@
 // Command workspace-operator reconciles Tenants, Integrations and DataRequests into isolated, access-controlled
-// tenant workspaces.
+// tenant workspaces. `workspace-operator worker <task>` is what the operator's Jobs run (sync, erase, export,
+// rectify, purge, retention); `workspace-operator audit` checks every tenant's isolation.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/controllers"
+	"github.com/alitok/workspace-operator/internal/audit"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/worker"
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "audit":
+			os.Exit(runAudit(os.Args[2:]))
+		case "worker":
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			code := worker.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+			stop()
+			os.Exit(code)
+		}
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "workspace-operator:", err)
 		os.Exit(1)
 	}
+}
+
+// runAudit checks every tenant's isolation (or one, --tenant) and prints a table or JSON. It exits 1 when a
+// check fails and 2 when it could not run.
+func runAudit(args []string) int {
+	fs := flag.NewFlagSet("workspace-operator audit", flag.ContinueOnError)
+	tenant := fs.String("tenant", "", "audit only this tenant")
+	output := fs.String("output", "table", "table or json")
+	configPath := fs.String("config", "", "operator configuration file, for the namespace prefix")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "workspace-operator audit:", err)
+		return 2
+	}
+	cfg, err := config.Load(*configPath)
+	if err != nil {
+		return fail(err)
+	}
+	scheme, err := newScheme()
+	if err != nil {
+		return fail(err)
+	}
+	restCfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fail(fmt.Errorf("no cluster to talk to (set KUBECONFIG): %w", err))
+	}
+	// Uncached: the audit looks for exactly what the operator did not create.
+	c, err := client.New(restCfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return fail(err)
+	}
+	failed, err := audit.Run(context.Background(), c, audit.Options{Tenant: *tenant, Output: *output, NamespacePrefix: cfg.NamespacePrefix}, os.Stdout)
+	if err != nil {
+		return fail(err)
+	}
+	if failed {
+		return 1
+	}
+	return 0
 }
 
 // Scheme holds every kind the operator reads or writes.
@@ -100,6 +161,17 @@ func run(args []string) error {
 		Config:   cfg,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: *intgWorkers}); err != nil {
 		return fmt.Errorf("setting up the Integration controller: %w", err)
+	}
+	if err := (&controllers.DataRequestReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("workspace-operator"),
+		Config:    cfg,
+	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 2}); err != nil {
+		return fmt.Errorf("setting up the DataRequest controller: %w", err)
+	}
+	if err := crmetrics.Registry.Register(controllers.NewMetrics(mgr.GetClient(), time.Now)); err != nil {
+		return fmt.Errorf("registering metrics: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return err

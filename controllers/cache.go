@@ -23,7 +23,7 @@ func CacheOptions() cache.Options {
 	for _, obj := range []client.Object{
 		&corev1.Namespace{}, &corev1.Secret{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
 		&networkingv1.NetworkPolicy{}, &rbacv1.RoleBinding{}, &rbacv1.Role{}, &corev1.ServiceAccount{},
-		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.Pod{},
+		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.Pod{}, &corev1.ConfigMap{},
 		eso.New(eso.SecretStoreGVK), eso.New(eso.ExternalSecretGVK),
 	} {
 		byObject[obj] = managed

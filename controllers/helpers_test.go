@@ -3,9 +3,12 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -95,7 +98,8 @@ func conditionIs(name, typ string, status metav1.ConditionStatus, reason string)
 		case c == nil:
 			return fmt.Errorf("Tenant %s has no %s condition yet (conditions: %+v)", name, typ, tn.Status.Conditions)
 		case c.Status != status || (reason != "" && c.Reason != reason):
-			return fmt.Errorf("Tenant %s: %s=%s (%s: %s), want %s (%s)", name, typ, c.Status, c.Reason, c.Message, status, reason)
+			return fmt.Errorf("Tenant %s: %s=%s (%s: %s), want %s (%s); lifecycle %s, phase %s, closure %+v, generation %d",
+				name, typ, c.Status, c.Reason, c.Message, status, reason, tn.GetLifecycle(), tn.Status.Phase, tn.Status.Closure, tn.Generation)
 		case c.ObservedGeneration != tn.Generation:
 			return fmt.Errorf("Tenant %s: %s is for generation %d, not %d", name, typ, c.ObservedGeneration, tn.Generation)
 		}
@@ -173,9 +177,60 @@ func cleanupTenant(t *testing.T, name string) {
 		tn.Annotations[workspacesv1alpha1.ConfirmPurgeAnnotation] = name
 		_ = k8s.Patch(ctx, tn, client.MergeFrom(base))
 		_ = k8s.Delete(ctx, tn)
+		completePurge(t, namespaceOf(name))
 	})
+}
+
+// completePurge plays the kubelet for a closing tenant's purge Job, whenever it comes: it succeeds. It returns
+// once the Tenant is gone, or after waitTimeout.
+func completePurge(t *testing.T, ns string) {
+	t.Helper()
+	tenant := strings.TrimPrefix(ns, opConfig.NamespacePrefix)
+	deadline := time.Now().Add(waitTimeout)
+	for time.Now().Before(deadline) {
+		if err := gone(&workspacesv1alpha1.Tenant{}, tenant, "")(); err == nil {
+			return
+		}
+		job := &batchv1.Job{}
+		if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: tenantPurgeJobName}, job); err == nil && !jobComplete(job) {
+			_ = finishPods(ns, tenantPurgeJobName, corev1.PodSucceeded, `{"task":"purge","ok":true}`)
+		}
+		if err := gone(nsObj(), ns, "")(); err == nil && getTenantPurged(tenant) {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// getTenantPurged reports whether the Tenant recorded its purge (or is gone).
+func getTenantPurged(name string) bool {
+	tn := &workspacesv1alpha1.Tenant{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Name: name}, tn); err != nil {
+		return true
+	}
+	return tn.Status.Closure != nil && tn.Status.Closure.PurgedAt != nil
 }
 
 func namespaceOf(name string) string { return opConfig.NamespacePrefix + name }
 
 func nsObj() *corev1.Namespace { return &corev1.Namespace{} }
+
+// gatherMetrics collects a collector's gauges by name (labels summed).
+func gatherMetrics(t *testing.T, c prometheus.Collector) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(c); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			out[f.GetName()] += m.GetGauge().GetValue()
+		}
+	}
+	return out
+}

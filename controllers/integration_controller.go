@@ -398,24 +398,9 @@ const maxFailureMessage = 1024
 // failureMessage describes a failed Job: its Pod's termination message (the worker's JSON result), else the
 // Job's own failure condition.
 func (r *IntegrationReconciler) failureMessage(ctx context.Context, j *batchv1.Job) (string, error) {
-	pods := &corev1.PodList{}
-	if err := r.List(ctx, pods, client.InNamespace(j.Namespace), client.MatchingLabels{batchv1.JobNameLabel: j.Name}); err != nil {
+	msg, err := terminationMessage(ctx, r.Client, j)
+	if err != nil {
 		return "", err
-	}
-	msg := ""
-	var newest *corev1.Pod
-	for idx := range pods.Items {
-		p := &pods.Items[idx]
-		if newest == nil || newest.CreationTimestamp.Before(&p.CreationTimestamp) {
-			newest = p
-		}
-	}
-	if newest != nil {
-		for _, cs := range newest.Status.ContainerStatuses {
-			if t := cs.State.Terminated; t != nil && t.Message != "" {
-				msg = t.Message
-			}
-		}
 	}
 	if msg == "" {
 		for _, c := range j.Status.Conditions {
@@ -424,10 +409,7 @@ func (r *IntegrationReconciler) failureMessage(ctx context.Context, j *batchv1.J
 			}
 		}
 	}
-	if len(msg) > maxFailureMessage {
-		msg = msg[:maxFailureMessage]
-	}
-	return fmt.Sprintf("Job %s failed: %s", j.Name, msg), nil
+	return fmt.Sprintf("Job %s failed: %s", j.Name, truncate(msg, maxFailureMessage)), nil
 }
 
 // reconcileDelete revokes the integration: with onDisconnect: Purge its synced data is purged first (a
@@ -482,22 +464,21 @@ func (r *IntegrationReconciler) purge(ctx context.Context, s *integrationScope) 
 	err := r.Get(ctx, client.ObjectKey{Namespace: i.Namespace, Name: d.PurgeJob}, job)
 	switch {
 	case apierrors.IsNotFound(err):
-		if d.NextAttemptAt != nil && r.Now().Before(d.NextAttemptAt.Time) {
-			s.result.RequeueAfter = d.NextAttemptAt.Sub(r.Now())
-			return false, nil
-		}
-		if err := r.Apply(ctx, desiredPurgeJob(r.Config, i, s.tenant.Name, s.region), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		if err := r.Apply(ctx, desiredPurgeJob(r.Config, i, s.tenant.Name, s.region, heldCategories(s.tenant, r.Now())), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 			return false, fmt.Errorf("starting purge Job: %w", err)
 		}
 		r.setPurgeCondition(i, metav1.ConditionFalse, ReasonPurging, "purging the integration's synced data before disconnecting (onDisconnect: Purge)")
 		return false, nil
 	case err != nil:
 		return false, err
-	}
-	switch {
 	case jobComplete(job):
 		return true, nil
-	case jobFailed(job):
+	case !jobFailed(job):
+		return false, nil
+	}
+	// The failed Job stays, as evidence, until its retry is due; then it makes way for the next attempt.
+	now := r.Now()
+	if d.NextAttemptAt == nil || d.LastFailure == "" {
 		msg, err := r.failureMessage(ctx, job)
 		if err != nil {
 			return false, err
@@ -505,16 +486,23 @@ func (r *IntegrationReconciler) purge(ctx context.Context, s *integrationScope) 
 		d.Attempts++
 		d.LastFailure = msg
 		wait := purgeBackoff(d.Attempts)
-		d.NextAttemptAt = &metav1.Time{Time: r.Now().Add(wait).Truncate(time.Second)}
+		d.NextAttemptAt = &metav1.Time{Time: now.Add(wait).Truncate(time.Second)}
 		r.setPurgeCondition(i, metav1.ConditionFalse, ReasonPurgeFailed,
 			fmt.Sprintf("purge attempt %d failed; retrying at %s: %s", d.Attempts, d.NextAttemptAt.UTC().Format(time.RFC3339), msg))
 		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, ReasonPurgeFailed, "Disconnect", "purge attempt %d failed; retrying in %s", d.Attempts, wait)
-		if err := r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
-			return false, err
-		}
 		s.result.RequeueAfter = wait
 		return false, nil
 	}
+	if now.Before(d.NextAttemptAt.Time) {
+		s.result.RequeueAfter = d.NextAttemptAt.Sub(now)
+		return false, nil
+	}
+	if err := r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
+		return false, err
+	}
+	// The next attempt's failure is a new one.
+	d.NextAttemptAt, d.LastFailure = nil, ""
+	s.result.RequeueAfter = time.Second
 	return false, nil
 }
 

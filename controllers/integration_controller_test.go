@@ -218,7 +218,8 @@ func TestIntegrationGetsScopedCredentialsAndLeastPrivilegeCronJobs(t *testing.T)
 		t.Error("the sync Pod is not restricted")
 	case *c.SecurityContext.AllowPrivilegeEscalation || fmt.Sprint(c.SecurityContext.Capabilities.Drop) != "[ALL]" || !*c.SecurityContext.ReadOnlyRootFilesystem:
 		t.Error("the worker container is not restricted")
-	case strings.Join(c.Args, " ") != "worker sync --tenant=seller --integration=shop --provider=TikTokShop --feature=orders --account-id=7495-shop --credentials-dir="+credentialsMountPath:
+	case strings.Join(c.Args, " ") != "worker sync --tenant=seller --integration=shop --provider=TikTokShop --feature=orders --account-id=7495-shop --credentials-dir="+credentialsMountPath+
+		" --database-dsn-file=/var/run/workspace/database/dsn --hmac-key-file=/var/run/workspace/hmac/key --restriction-dir="+restrictionMountPath:
 		t.Errorf("args = %v", c.Args)
 	case len(c.Env) != 0 || len(c.EnvFrom) != 0:
 		t.Errorf("the worker gets environment %v %v; credentials must come as files", c.Env, c.EnvFrom)
@@ -423,34 +424,36 @@ func TestSyncNowStartsOneJobPerFeatureOncePerValue(t *testing.T) {
 // finishJobPods plays the kubelet: it ends every Pod of the Job with the given phase and termination message.
 func finishJobPods(t *testing.T, ns, job string, phase corev1.PodPhase, message string) {
 	t.Helper()
-	eventually(t, waitTimeout, func() error {
-		pods := &corev1.PodList{}
-		if err := k8s.List(context.Background(), pods, client.InNamespace(ns), client.MatchingLabels{batchv1.JobNameLabel: job}); err != nil {
+	eventually(t, waitTimeout, func() error { return finishPods(ns, job, phase, message) })
+}
+
+func finishPods(ns, job string, phase corev1.PodPhase, message string) error {
+	pods := &corev1.PodList{}
+	if err := k8s.List(context.Background(), pods, client.InNamespace(ns), client.MatchingLabels{batchv1.JobNameLabel: job}); err != nil {
+		return err
+	}
+	if len(pods.Items) == 0 {
+		return fmt.Errorf("no Pod of Job %s yet", job)
+	}
+	for _, p := range pods.Items {
+		if p.Status.Phase == phase {
+			continue
+		}
+		code := int32(0)
+		if phase == corev1.PodFailed {
+			code = 1
+		}
+		now := metav1.Now()
+		p.Status.Phase = phase
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{
+			Name: "worker", Image: opConfig.Worker.Image, ImageID: "sha256:test", Ready: false,
+			State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Message: message, StartedAt: now, FinishedAt: now, Reason: string(phase)}},
+		}}
+		if err := k8s.Status().Update(context.Background(), &p); err != nil {
 			return err
 		}
-		if len(pods.Items) == 0 {
-			return fmt.Errorf("no Pod of Job %s yet", job)
-		}
-		for _, p := range pods.Items {
-			if p.Status.Phase == phase {
-				continue
-			}
-			code := int32(0)
-			if phase == corev1.PodFailed {
-				code = 1
-			}
-			now := metav1.Now()
-			p.Status.Phase = phase
-			p.Status.ContainerStatuses = []corev1.ContainerStatus{{
-				Name: "worker", Image: opConfig.Worker.Image, ImageID: "sha256:test", Ready: false,
-				State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code, Message: message, StartedAt: now, FinishedAt: now, Reason: string(phase)}},
-			}}
-			if err := k8s.Status().Update(context.Background(), &p); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return nil
 }
 
 func TestPurgeOnDisconnectRunsFirstAndRetriesAfterFailure(t *testing.T) {
@@ -469,7 +472,7 @@ func TestPurgeOnDisconnectRunsFirstAndRetriesAfterFailure(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-purge"}, job); err != nil {
 		t.Fatal(err)
 	}
-	if args := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " "); args != "worker purge --tenant=disconnect --integration=shop" {
+	if args := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " "); args != "worker purge --tenant=disconnect --integration=shop --database-dsn-file=/var/run/workspace/database/dsn --hmac-key-file=/var/run/workspace/hmac/key" {
 		t.Errorf("purge args = %q", args)
 	}
 	// Nothing is revoked while the purge runs.
@@ -481,7 +484,10 @@ func TestPurgeOnDisconnectRunsFirstAndRetriesAfterFailure(t *testing.T) {
 	if d := live.Status.Disconnect; d == nil || d.Attempts != 1 || !strings.Contains(d.LastFailure, "database unreachable") || d.NextAttemptAt == nil {
 		t.Errorf("disconnect status = %+v, want one failed attempt with its message and the next attempt's time", d)
 	}
-	eventually(t, waitTimeout, gone(&batchv1.Job{}, "shop-purge", ns))
+	failed := &batchv1.Job{}
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-purge"}, failed); err != nil {
+		t.Fatalf("the failed purge Job is not kept as evidence until its retry: %v", err)
+	}
 	consistently(t, 2*time.Second, func() error {
 		// Still there, held by its finalizer until a purge succeeds.
 		return k8s.Get(ctx, client.ObjectKeyFromObject(i), &workspacesv1alpha1.Integration{})
@@ -490,7 +496,19 @@ func TestPurgeOnDisconnectRunsFirstAndRetriesAfterFailure(t *testing.T) {
 	// The backoff passes; the next attempt succeeds.
 	clock.Advance(purgeRetryBase + time.Second)
 	t.Cleanup(func() { clock.Advance(-(purgeRetryBase + time.Second)) })
-	eventually(t, 2*waitTimeout, exists(&batchv1.Job{}, "shop-purge", ns))
+	updateIntegration(t, i, func(live *workspacesv1alpha1.Integration) {
+		live.Annotations = map[string]string{"test/touch": "retry"}
+	})
+	eventually(t, 2*waitTimeout, func() error {
+		j := &batchv1.Job{}
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-purge"}, j); err != nil {
+			return err
+		}
+		if j.UID == failed.UID {
+			return fmt.Errorf("still the failed purge Job")
+		}
+		return nil
+	})
 	finishJobPods(t, ns, "shop-purge", corev1.PodSucceeded, `{"task":"purge","recordsErased":12}`)
 
 	eventually(t, waitTimeout, gone(&workspacesv1alpha1.Integration{}, "shop", ns))

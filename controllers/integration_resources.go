@@ -183,14 +183,18 @@ func desiredEgressPolicy(cfg *config.Config, i *workspacesv1alpha1.Integration, 
 func syncJob(i *workspacesv1alpha1.Integration, tenant, region string, f workspacesv1alpha1.FeatureName) workerJob {
 	l := integrationLabels(tenant, i.Name, componentSync)
 	l[FeatureLabel] = string(f)
+	args := append([]string{"sync",
+		"--tenant=" + tenant, "--integration=" + i.Name, "--provider=" + string(i.Spec.Provider),
+		"--feature=" + string(f), "--account-id=" + i.Spec.Account.ID, "--credentials-dir=" + credentialsMountPath},
+		tenantDataArgs()...)
 	return workerJob{
 		labels:         l,
 		serviceAccount: syncAccountName(i.Name),
-		args: []string{"sync",
-			"--tenant=" + tenant, "--integration=" + i.Name, "--provider=" + string(i.Spec.Provider),
-			"--feature=" + string(f), "--account-id=" + i.Spec.Account.ID, "--credentials-dir=" + credentialsMountPath},
-		region:            region,
-		credentialsSecret: credentialsName(i.Name),
+		args:           append(args, "--restriction-dir="+restrictionMountPath),
+		region:         region,
+		mounts: append(tenantDataMounts(),
+			mount{name: "credentials", path: credentialsMountPath, secret: credentialsName(i.Name)},
+			mount{name: "restrictions", path: restrictionMountPath, configMap: restrictionListName, optional: true}),
 	}
 }
 
@@ -215,12 +219,17 @@ func desiredCronJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenan
 }
 
 // desiredPurgeJob removes the integration's synced data when it is disconnected with onDisconnect: Purge.
-func desiredPurgeJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string) *batchv1ac.JobApplyConfiguration {
+func desiredPurgeJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.JobApplyConfiguration {
+	args := append([]string{"purge", "--tenant=" + tenant, "--integration=" + i.Name}, tenantDataArgs()...)
+	if len(held) > 0 {
+		args = append(args, "--held-categories="+categoryList(held))
+	}
 	w := workerJob{
 		labels:         integrationLabels(tenant, i.Name, componentPurge),
 		serviceAccount: syncAccountName(i.Name),
-		args:           []string{"purge", "--tenant=" + tenant, "--integration=" + i.Name},
+		args:           args,
 		region:         region,
+		mounts:         tenantDataMounts(),
 	}
 	return batchv1ac.Job(purgeJobName(i.Name), i.Namespace).WithLabels(w.labels).WithSpec(w.jobSpec(cfg))
 }

@@ -10,6 +10,18 @@ import (
 )
 
 const (
+	// databaseSecretName is the tenant's Secret holding the DSN of its PostgreSQL schema (key "dsn"), fetched
+	// from the tenant's secret store.
+	databaseSecretName = "tenant-database"
+	// restrictionListName is the tenant's ConfigMap of restricted subjects' pseudonyms, one key per
+	// Restriction or Objection DataRequest; every sync reads it and skips them.
+	restrictionListName = "restriction-list"
+
+	databaseMountPath    = "/var/run/workspace/database"
+	hmacKeyMountPath     = "/var/run/workspace/hmac"
+	subjectMountPath     = "/var/run/workspace/subject"
+	restrictionMountPath = "/var/run/workspace/restrictions"
+
 	// workerUID is the non-root user the worker runs as.
 	workerUID = 65532
 	// credentialsMountPath is where a Job finds its integration's credentials, one file per key.
@@ -26,8 +38,19 @@ type workerJob struct {
 	serviceAccount string
 	args           []string
 	region         string
-	// credentialsSecret, when set, is mounted read-only at credentialsMountPath.
-	credentialsSecret string
+	// mounts are the Secrets and ConfigMaps the run reads, each mounted read-only as files.
+	mounts []mount
+	// apiAccess mounts the service account token: only a run that writes to the API (an export) needs it.
+	apiAccess bool
+}
+
+// mount is a Secret or ConfigMap mounted read-only into a worker run.
+type mount struct {
+	name, path string
+	secret     string
+	configMap  string
+	// optional lets the Pod start while the object does not exist yet.
+	optional bool
 }
 
 // podTemplate is the Pod every operator Job runs: the worker image, Pod Security `restricted` (non-root, no
@@ -53,7 +76,7 @@ func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecAppl
 	spec := corev1ac.PodSpec().
 		WithRestartPolicy(corev1.RestartPolicyNever).
 		WithServiceAccountName(w.serviceAccount).
-		WithAutomountServiceAccountToken(false).
+		WithAutomountServiceAccountToken(w.apiAccess).
 		WithSecurityContext(corev1ac.PodSecurityContext().
 			WithRunAsNonRoot(true).
 			WithRunAsUser(workerUID).
@@ -61,10 +84,15 @@ func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecAppl
 			WithFSGroup(workerUID).
 			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 		WithVolumes(corev1ac.Volume().WithName("tmp").WithEmptyDir(corev1ac.EmptyDirVolumeSource().WithSizeLimit(resource.MustParse("256Mi"))))
-	if w.credentialsSecret != "" {
-		container.WithVolumeMounts(corev1ac.VolumeMount().WithName("credentials").WithMountPath(credentialsMountPath).WithReadOnly(true))
-		spec.WithVolumes(corev1ac.Volume().WithName("credentials").WithSecret(
-			corev1ac.SecretVolumeSource().WithSecretName(w.credentialsSecret).WithDefaultMode(0o440)))
+	for _, m := range w.mounts {
+		container.WithVolumeMounts(corev1ac.VolumeMount().WithName(m.name).WithMountPath(m.path).WithReadOnly(true))
+		v := corev1ac.Volume().WithName(m.name)
+		if m.secret != "" {
+			v.WithSecret(corev1ac.SecretVolumeSource().WithSecretName(m.secret).WithDefaultMode(0o440).WithOptional(m.optional))
+		} else {
+			v.WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(m.configMap).WithDefaultMode(0o440).WithOptional(m.optional))
+		}
+		spec.WithVolumes(v)
 	}
 	if w.region != "" {
 		spec.WithNodeSelector(map[string]string{regionNodeLabel: w.region})
@@ -82,4 +110,17 @@ func (w workerJob) jobSpec(cfg *config.Config) *batchv1ac.JobSpecApplyConfigurat
 		WithTTLSecondsAfterFinished(cfg.Jobs.TTLSecondsAfterFinished).
 		WithActiveDeadlineSeconds(jobActiveDeadlineSeconds).
 		WithTemplate(w.podTemplate(cfg))
+}
+
+// tenantDataMounts are what every run touching a tenant's data reads: its database DSN and HMAC key.
+func tenantDataMounts() []mount {
+	return []mount{
+		{name: "database", path: databaseMountPath, secret: databaseSecretName},
+		{name: "hmac-key", path: hmacKeyMountPath, secret: hmacKeySecretName},
+	}
+}
+
+// tenantDataArgs are the flags pointing a run at the mounts of tenantDataMounts.
+func tenantDataArgs() []string {
+	return []string{"--database-dsn-file=" + databaseMountPath + "/dsn", "--hmac-key-file=" + hmacKeyMountPath + "/" + hmacKeyField}
 }

@@ -41,5 +41,8 @@ func requestForTenantLabel(_ context.Context, obj client.Object) []reconcile.Req
 	if _, ofIntegration := obj.GetLabels()[IntegrationLabel]; ofIntegration {
 		return nil
 	}
+	if _, ofRequest := obj.GetLabels()[DataRequestLabel]; ofRequest {
+		return nil
+	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
 }

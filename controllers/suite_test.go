@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -74,12 +75,19 @@ func runSuite(m *testing.M) int {
 		return 1
 	}
 	opConfig = testConfig()
+	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opConfig.Privacy.ExportNamespace}}); err != nil {
+		fmt.Fprintln(os.Stderr, "creating the operator's namespace:", err)
+		return 1
+	}
 	if operator, err = startOperator(); err != nil {
 		fmt.Fprintln(os.Stderr, "starting the operator:", err)
 		return 1
 	}
 	code := m.Run()
 	operator.stop()
+	if path := os.Getenv("WORKSPACE_TEST_OPERATOR_LOG"); path != "" {
+		_ = os.WriteFile(path, []byte(logBuffer.String()), 0o600)
+	}
 	if code != 0 {
 		fmt.Fprintln(os.Stderr, "operator log (last 200 lines):")
 		lines := strings.Split(logBuffer.String(), "\n")
@@ -171,6 +179,15 @@ func startOperator() (*runningOperator, error) {
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptrTo(true)}); err != nil {
 		return nil, err
 	}
+	if err := (&DataRequestReconciler{
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("workspace-operator"),
+		Config:    opConfig,
+		Now:       clock.Now,
+	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 2, SkipNameValidation: ptrTo(true)}); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	op := &runningOperator{cancel: cancel, done: make(chan error, 1), writes: writes}
 	go func() { op.done <- mgr.Start(ctx) }()
@@ -256,6 +273,9 @@ func testConfig() *config.Config {
 				"value": `{"app_key":"key-` + tenant + `","app_secret":"` + fakeAppSecret + `","access_token":"token-` + tenant + `"}`,
 			})
 		}
+		data = append(data, map[string]any{
+			"key": "tenants/" + tenant + "/database", "value": `{"dsn":"postgres://` + tenant + `@db.example/alitok"}`,
+		})
 	}
 	cfg.SecretStore = &config.SecretStoreTemplate{
 		Name:            "tenant-secrets",

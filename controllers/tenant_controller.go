@@ -5,8 +5,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -29,6 +31,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/audit"
 	"github.com/alitok/workspace-operator/internal/config"
 	"github.com/alitok/workspace-operator/internal/eso"
 )
@@ -159,12 +162,14 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) 
 		r.reconcileRoleBindings,
 		r.reconcileHMACKey,
 		r.reconcileSecretStore,
+		r.reconcileMaintenance,
 	}
 	for _, step := range steps {
 		if err := step(ctx, s); err != nil {
 			return err
 		}
-		if s.purged() {
+		// Once reconcileClosure has reported the purge, nothing may recreate the workspace.
+		if s.purged() && s.readyReason == ReasonPurged {
 			return nil
 		}
 	}
@@ -261,9 +266,28 @@ func (r *TenantReconciler) reconcileClosure(ctx context.Context, s *tenantScope)
 		s.requeueAfter(purgeAfter.Sub(now))
 		return nil
 	}
-	// The purge of synced data (a purge Job) runs before the namespace goes; it arrives with the privacy
-	// requests. Until then deleting the namespace is the purge.
+	if done, err := r.purgeNamespaceData(ctx, s); err != nil || !done {
+		if err == nil {
+			s.requeueAfter(namespaceGoneRecheck)
+			return errWaiting
+		}
+		return err
+	}
 	return r.purgeNamespace(ctx, s)
+}
+
+// purgeNamespaceData runs the data purge when the tenant's namespace is still there to run it in.
+func (r *TenantReconciler) purgeNamespaceData(ctx context.Context, s *tenantScope) (bool, error) {
+	ns := &corev1.Namespace{}
+	switch err := r.APIReader.Get(ctx, client.ObjectKey{Name: s.namespace}, ns); {
+	case apierrors.IsNotFound(err):
+		return true, nil
+	case err != nil:
+		return false, err
+	case !ownedNamespace(ns, s.tenant.Name) || !ns.DeletionTimestamp.IsZero():
+		return true, nil
+	}
+	return r.purgeData(ctx, s)
 }
 
 // purgeNamespace deletes the tenant's namespace and records the purge once it is gone.
@@ -362,8 +386,21 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, ReasonNotIsolated, err.Error())
 		return err
 	}
+	// What the operator applied is only half of isolation: the audit's checks see what else is in the
+	// namespace (a NetworkPolicy admitting other tenants, a foreign RoleBinding, a privileged Pod).
+	var failed []string
+	for _, res := range audit.CheckTenantReadOnly(ctx, r.APIReader, t.Name, s.namespace) {
+		if !res.OK {
+			failed = append(failed, res.ID+": "+res.Message)
+		}
+	}
+	if len(failed) > 0 {
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, ReasonNotIsolated,
+			truncate(strings.Join(failed, "; "), maxFailureMessage))
+		return nil
+	}
 	setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, ReasonIsolated,
-		"default-deny NetworkPolicies, Pod Security restricted, ResourceQuota and LimitRange in place")
+		"default-deny NetworkPolicies, Pod Security restricted, ResourceQuota and LimitRange in place; isolation checks ISO-001..009 pass")
 	return nil
 }
 
@@ -449,7 +486,10 @@ func (r *TenantReconciler) reconcileSecretStore(ctx context.Context, s *tenantSc
 			"the operator configuration has no secretStore template, so Integrations cannot get credentials")
 		return nil
 	}
-	spec, _ := tmpl.Stamp(t.Name)
+	spec, prefix := tmpl.Stamp(t.Name)
+	if err := r.reconcileDatabaseCredentials(ctx, s, prefix); err != nil {
+		return err
+	}
 	desired, err := eso.Object(eso.SecretStoreGVK, metav1.ObjectMeta{
 		Name: tmpl.Name, Namespace: s.namespace, Labels: tenantLabels(t.Name, componentSecretStore),
 	}, spec)
@@ -520,7 +560,7 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Op
 		Named("tenant")
 	for _, obj := range []client.Object{
 		&corev1.Namespace{}, &networkingv1.NetworkPolicy{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
-		&rbacv1.RoleBinding{}, &corev1.Secret{},
+		&rbacv1.RoleBinding{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &corev1.ConfigMap{}, &batchv1.CronJob{}, &batchv1.Job{},
 	} {
 		b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(requestForTenantLabel))
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -421,6 +422,7 @@ func TestClosedTenantLosesAccessAtOnceAndIsPurgedAfterGracePeriod(t *testing.T) 
 	updateTenant(t, name, func(tn *workspacesv1alpha1.Tenant) {
 		tn.Annotations = map[string]string{"test/touch": "after-grace"}
 	})
+	completePurge(t, nsName)
 	eventually(t, 2*waitTimeout, gone(nsObj(), nsName, ""))
 	eventually(t, waitTimeout, func() error {
 		tn := getTenant(t, name)
@@ -450,6 +452,7 @@ func TestConfirmPurgeAnnotationSkipsGracePeriod(t *testing.T) {
 	updateTenant(t, name, func(tn *workspacesv1alpha1.Tenant) {
 		tn.Annotations = map[string]string{workspacesv1alpha1.ConfirmPurgeAnnotation: name}
 	})
+	completePurge(t, nsName)
 	eventually(t, 2*waitTimeout, gone(nsObj(), nsName, ""))
 	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonPurged))
 }
@@ -696,7 +699,8 @@ func waitQuiet(t *testing.T) {
 		}
 		for _, tn := range list.Items {
 			if tn.DeletionTimestamp != nil && tn.GetLifecycle() == workspacesv1alpha1.LifecycleClosed {
-				return fmt.Errorf("Tenant %s is still being purged", tn.Name)
+				return fmt.Errorf("Tenant %s is still being purged: phase %s, conditions %+v, jobs in its namespace %v",
+					tn.Name, tn.Status.Phase, tn.Status.Conditions, jobSummary(tn.Status.Namespace))
 			}
 		}
 		operator.writes.reset()
@@ -706,4 +710,19 @@ func waitQuiet(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// jobSummary names the Jobs of a namespace with their conditions and Pods, for failure messages.
+func jobSummary(ns string) string {
+	jobs := &batchv1.JobList{}
+	if err := k8s.List(context.Background(), jobs, client.InNamespace(ns)); err != nil {
+		return err.Error()
+	}
+	var out []string
+	for _, j := range jobs.Items {
+		pods := &corev1.PodList{}
+		_ = k8s.List(context.Background(), pods, client.InNamespace(ns), client.MatchingLabels{batchv1.JobNameLabel: j.Name})
+		out = append(out, fmt.Sprintf("%s(conditions %v, pods %d, active %d)", j.Name, j.Status.Conditions, len(pods.Items), j.Status.Active))
+	}
+	return strings.Join(out, ", ")
 }

@@ -36,6 +36,13 @@ if ! $kubectl wait --for=condition=Ready integrations --all -n tenant-acme --tim
   $kubectl get integrations -n tenant-acme -o yaml; tail -30 .local/operator.log; exit 1
 fi
 
+say "filing a sample DataRequest (an Objection: no Job, the restriction list is updated at once)"
+$kubectl create namespace privacy --dry-run=client -o yaml | $kubectl apply -f - >/dev/null
+$kubectl apply -f config/samples/privacy/subject-secret.yaml -f config/samples/privacy/datarequest-objection.yaml
+if ! $kubectl wait --for=jsonpath='{.status.phase}'=Completed dr/req-2026-0042 --timeout=60s; then
+  $kubectl get dr req-2026-0042 -o yaml; tail -30 .local/operator.log; exit 1
+fi
+
 echo; say "Tenants"
 $kubectl get tenants -o wide
 echo; say "the workspace: namespace tenant-acme and what isolates it"
@@ -44,6 +51,10 @@ $kubectl get networkpolicies,resourcequotas,limitranges,rolebindings,secrets,sec
 echo; say "Integrations, their credentials and sync CronJobs"
 $kubectl get integrations -n tenant-acme -o wide
 $kubectl get externalsecrets,cronjobs -n tenant-acme
+echo; say "DataRequests (privacy team's view) and the restriction list every sync reads"
+$kubectl get datarequests -o wide
+$kubectl get dr req-2026-0042 -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}): {.message}{"\n"}{end}'
+$kubectl get configmap restriction-list -n tenant-acme -o jsonpath='{.data}'; echo
 echo; say "conditions of Tenant acme"
 $kubectl get tenant acme -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}): {.message}{"\n"}{end}'
 echo

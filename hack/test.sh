@@ -16,5 +16,6 @@ say "go vet"
 go vet ./...
 say "make verify (generated files fresh, gofmt clean)"
 make --no-print-directory verify
+hack/helm-check.sh
 say "go test (envtest: real kube-apiserver, etcd and kube-controller-manager from $KUBEBUILDER_ASSETS)"
 go test -count=1 "$@" ./...

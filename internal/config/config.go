@@ -15,6 +15,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/yaml"
@@ -56,6 +57,20 @@ type Config struct {
 
 	// Jobs tunes every Job the operator creates.
 	Jobs Jobs `json:"jobs"`
+
+	// Privacy tunes data-subject requests and retention.
+	Privacy Privacy `json:"privacy"`
+}
+
+// Privacy tunes data-subject requests and retention.
+type Privacy struct {
+	// ExportNamespace is where Access exports are kept: the operator's own namespace, which no tenant role
+	// reaches.
+	ExportNamespace string `json:"exportNamespace"`
+	// ExportTTL is how long an Access export is kept before it is deleted.
+	ExportTTL metav1.Duration `json:"exportTTL"`
+	// RetentionSchedule is when each tenant's retention CronJob runs (cron syntax, UTC).
+	RetentionSchedule string `json:"retentionSchedule"`
 }
 
 // TenantPlaceholder in a SecretStore template is replaced by the tenant's name.
@@ -184,6 +199,11 @@ func Default() *Config {
 		},
 		Worker: Worker{Image: "ghcr.io/alitok/workspace-operator:latest", ImagePullPolicy: corev1.PullIfNotPresent},
 		Jobs:   Jobs{TTLSecondsAfterFinished: int32((7 * 24 * time.Hour).Seconds()), BackoffLimit: 3},
+		Privacy: Privacy{
+			ExportNamespace:   "workspace-operator-system",
+			ExportTTL:         metav1.Duration{Duration: 7 * 24 * time.Hour},
+			RetentionSchedule: "30 2 * * *",
+		},
 	}
 }
 
@@ -338,6 +358,15 @@ func (c *Config) Validate() field.ErrorList {
 	}
 	if c.Jobs.TTLSecondsAfterFinished < 0 {
 		errs = append(errs, field.Invalid(field.NewPath("jobs", "ttlSecondsAfterFinished"), c.Jobs.TTLSecondsAfterFinished, "must not be negative"))
+	}
+	for _, msg := range validation.IsDNS1123Label(c.Privacy.ExportNamespace) {
+		errs = append(errs, field.Invalid(field.NewPath("privacy", "exportNamespace"), c.Privacy.ExportNamespace, msg))
+	}
+	if c.Privacy.ExportTTL.Duration <= 0 {
+		errs = append(errs, field.Invalid(field.NewPath("privacy", "exportTTL"), c.Privacy.ExportTTL.String(), "must be a positive duration such as 168h"))
+	}
+	if len(strings.Fields(c.Privacy.RetentionSchedule)) != 5 {
+		errs = append(errs, field.Invalid(field.NewPath("privacy", "retentionSchedule"), c.Privacy.RetentionSchedule, "must be a cron schedule of five fields"))
 	}
 	if c.Jobs.BackoffLimit < 0 {
 		errs = append(errs, field.Invalid(field.NewPath("jobs", "backoffLimit"), c.Jobs.BackoffLimit, "must not be negative"))

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Checks the Helm chart: builds helm (hack/tools.env's version) into bin/ if needed, runs helm lint, renders the
+# chart with its defaults and with every toggle on, and runs the Go test that compares the rendered ClusterRole
+# rules and admission policies with config/ (internal/admission TestChart*; `go test ./...` runs it too).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+# shellcheck source=tools.env
+source hack/tools.env
+say() { printf '==> %s\n' "$*" >&2; }
+
+hack/build-tools.sh helm
+helm="$root/bin/helm"
+chart=charts/workspace-operator
+
+say "helm lint $chart"
+"$helm" lint --strict "$chart"
+"$helm" lint --strict "$chart" --set metrics.serviceMonitor.enabled=true --set admission.enabled=false
+
+say "helm template $chart (defaults, and every toggle on)"
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+"$helm" template workspace-operator "$chart" --namespace workspace-operator-system --kube-version "$KUBE_VERSION" --include-crds >"$out/default.yaml"
+"$helm" template workspace-operator "$chart" --namespace workspace-operator-system --kube-version "$KUBE_VERSION" --include-crds \
+  --set metrics.serviceMonitor.enabled=true --set config.secretStore.name=acme-store >"$out/toggles.yaml"
+say "rendered $(grep -c '^kind:' "$out/default.yaml") objects with the defaults, $(grep -c '^kind:' "$out/toggles.yaml") with every toggle on"
+
+say "chart RBAC and admission policies equal config/"
+go test -count=1 -run '^TestChart' ./internal/admission
