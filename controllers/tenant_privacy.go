@@ -26,8 +26,6 @@ const (
 	tenantPurgeJobName     = "tenant-purge"
 	componentRetention     = "retention"
 	componentDatabase      = "database"
-
-	ReasonPurgeRunning = "PurgeRunning"
 )
 
 // reconcileMaintenance applies what the tenant's data jobs share: the ServiceAccount they run as, the

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 )
 
@@ -27,10 +29,19 @@ func tenantPhase(t *workspacesv1alpha1.Tenant, now time.Time) workspacesv1alpha1
 	}
 }
 
-// tenantReadyMessage is the Ready message of a live tenant whose pass finished.
+// tenantReadyMessage is the Ready message of a live tenant whose pass finished. It claims isolation only
+// when the Isolated condition does.
 func tenantReadyMessage(t *workspacesv1alpha1.Tenant) string {
+	isolated := meta.IsStatusConditionTrue(t.Status.Conditions, workspacesv1alpha1.ConditionIsolated)
 	if t.GetLifecycle() == workspacesv1alpha1.LifecycleSuspended {
-		return fmt.Sprintf("suspended: workspace %s kept, members have read access only, no work runs", t.Status.Namespace)
+		msg := fmt.Sprintf("suspended: workspace %s kept, members have read access only, no work runs", t.Status.Namespace)
+		if !isolated {
+			msg += "; isolation checks fail (see the Isolated condition)"
+		}
+		return msg
+	}
+	if !isolated {
+		return fmt.Sprintf("workspace %s is ready, but isolation checks fail (see the Isolated condition)", t.Status.Namespace)
 	}
 	return fmt.Sprintf("workspace %s is isolated and ready", t.Status.Namespace)
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,5 +105,21 @@ func TestSummarizeKeepsTransitionTimeWhenStatusHolds(t *testing.T) {
 	summarize(&conds, &observed, 1, outcome{readyMessage: "ok"})
 	if got := meta.FindStatusCondition(conds, workspacesv1alpha1.ConditionReady).LastTransitionTime; !got.Equal(&first) {
 		t.Errorf("lastTransitionTime moved from %s to %s with no change: every pass would write status", first, got)
+	}
+}
+
+func TestReadyMessageClaimsIsolationOnlyWhenIsolated(t *testing.T) {
+	tn := newTenant("t")
+	tn.Status.Namespace = "tenant-t"
+	if got := tenantReadyMessage(tn); !strings.Contains(got, "isolation checks fail") {
+		t.Errorf("no Isolated condition: message %q claims isolation", got)
+	}
+	tn.Status.Conditions = []metav1.Condition{{Type: workspacesv1alpha1.ConditionIsolated, Status: metav1.ConditionTrue}}
+	if got := tenantReadyMessage(tn); got != "workspace tenant-t is isolated and ready" {
+		t.Errorf("isolated: message %q", got)
+	}
+	tn.Spec.Lifecycle = workspacesv1alpha1.LifecycleSuspended
+	if got := tenantReadyMessage(tn); !strings.HasPrefix(got, "suspended:") || strings.Contains(got, "isolation checks fail") {
+		t.Errorf("suspended and isolated: message %q", got)
 	}
 }
