@@ -13,7 +13,6 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,16 +81,7 @@ type requestScope struct {
 	tenant    *workspacesv1alpha1.Tenant
 	namespace string
 	region    string
-	result    ctrl.Result
-}
-
-func (s *requestScope) requeueAfter(d time.Duration) {
-	if d <= 0 {
-		d = time.Second
-	}
-	if s.result.RequeueAfter == 0 || d < s.result.RequeueAfter {
-		s.result.RequeueAfter = d
-	}
+	requeue
 }
 
 // Reconcile moves one DataRequest along and reports it in status.
@@ -114,18 +104,17 @@ func (r *DataRequestReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	}
 
 	r.setDeadlines(s)
+	prevStalled := stalledMessage(dr.Status.Conditions)
 	err := r.reconcileRequest(ctx, s)
 	r.setOverdue(s)
 	r.setSummary(s, err)
-	if !equality.Semantic.DeepEqual(base.Status, dr.Status) {
-		if perr := r.Status().Patch(ctx, dr, client.MergeFrom(base)); perr != nil {
-			return ctrl.Result{}, kerrors.NewAggregate([]error{err, client.IgnoreNotFound(perr)})
-		}
+	if perr := patchStatus(ctx, r.Client, base, dr, requestStatus); perr != nil {
+		return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
 	}
-	if st, ok := asStalled(err); ok {
+	warnNewlyStalled(r.Recorder, dr, prevStalled, err)
+	if _, ok := asStalled(err); ok {
 		// Missing references can appear without the DataRequest changing: look again, slowly.
 		s.requeueAfter(stalledRecheck)
-		r.Recorder.Eventf(dr, nil, corev1.EventTypeWarning, st.Reason, "Reconcile", st.Message)
 		return s.result, nil
 	}
 	return s.result, err
@@ -609,3 +598,5 @@ func (r *DataRequestReconciler) requestsOfTenant(ctx context.Context, o client.O
 	}
 	return out
 }
+
+func requestStatus(dr *workspacesv1alpha1.DataRequest) any { return dr.Status }

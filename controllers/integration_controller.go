@@ -9,7 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -81,7 +80,7 @@ type integrationScope struct {
 	waiting string
 	// suspendedBy says why the CronJobs are suspended, or "".
 	suspendedBy string
-	result      ctrl.Result
+	requeue
 }
 
 // +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=integrations,verbs=get;list;watch;update;patch
@@ -107,7 +106,7 @@ func (r *IntegrationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 
 	if !i.DeletionTimestamp.IsZero() {
 		done, err := r.reconcileDelete(ctx, s)
-		if perr := r.patchStatus(ctx, base, i); perr != nil && !done {
+		if perr := patchStatus(ctx, r.Client, base, i, integrationStatus); perr != nil && !done {
 			return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
 		}
 		return s.result, err
@@ -122,7 +121,7 @@ func (r *IntegrationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 
 	err := r.reconcileNormal(ctx, s)
 	r.setStatus(s, err)
-	if perr := r.patchStatus(ctx, base, i); perr != nil {
+	if perr := patchStatus(ctx, r.Client, base, i, integrationStatus); perr != nil {
 		return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
 	}
 	if _, ok := asStalled(err); ok {
@@ -490,11 +489,11 @@ func (r *IntegrationReconciler) purge(ctx context.Context, s *integrationScope) 
 		r.setPurgeCondition(i, metav1.ConditionFalse, ReasonPurgeFailed,
 			fmt.Sprintf("purge attempt %d failed; retrying at %s: %s", d.Attempts, d.NextAttemptAt.UTC().Format(time.RFC3339), msg))
 		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, ReasonPurgeFailed, "Disconnect", "purge attempt %d failed; retrying in %s", d.Attempts, wait)
-		s.result.RequeueAfter = wait
+		s.requeueAfter(wait)
 		return false, nil
 	}
 	if now.Before(d.NextAttemptAt.Time) {
-		s.result.RequeueAfter = d.NextAttemptAt.Sub(now)
+		s.requeueAfter(d.NextAttemptAt.Sub(now))
 		return false, nil
 	}
 	if err := r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
@@ -502,7 +501,7 @@ func (r *IntegrationReconciler) purge(ctx context.Context, s *integrationScope) 
 	}
 	// The next attempt's failure is a new one.
 	d.NextAttemptAt, d.LastFailure = nil, ""
-	s.result.RequeueAfter = time.Second
+	s.requeueAfter(time.Second)
 	return false, nil
 }
 
@@ -574,18 +573,13 @@ func (r *IntegrationReconciler) revoke(ctx context.Context, i *workspacesv1alpha
 // setStatus writes the summary conditions from the pass's outcome.
 func (r *IntegrationReconciler) setStatus(s *integrationScope, err error) {
 	i := s.intg
-	var prevStalled string
-	if c := meta.FindStatusCondition(i.Status.Conditions, workspacesv1alpha1.ConditionStalled); c != nil {
-		prevStalled = c.Message
-	}
+	prevStalled := stalledMessage(i.Status.Conditions)
 	o := outcome{err: err, waiting: s.waiting, readyMessage: integrationReadyMessage(s)}
 	if s.suspendedBy != "" && s.invalid == nil {
 		o.readyReason = ReasonSuspended
 	}
 	summarize(&i.Status.Conditions, &i.Status.ObservedGeneration, i.Generation, o)
-	if st, ok := asStalled(err); ok && st.Message != prevStalled {
-		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, st.Reason, "Reconcile", st.Message)
-	}
+	warnNewlyStalled(r.Recorder, i, prevStalled, err)
 }
 
 func integrationReadyMessage(s *integrationScope) string {
@@ -594,13 +588,6 @@ func integrationReadyMessage(s *integrationScope) string {
 		return fmt.Sprintf("credentials ready; %d sync CronJob(s) suspended: %s", n, s.suspendedBy)
 	}
 	return fmt.Sprintf("credentials ready; %d sync CronJob(s) scheduled", n)
-}
-
-func (r *IntegrationReconciler) patchStatus(ctx context.Context, base, i *workspacesv1alpha1.Integration) error {
-	if equality.Semantic.DeepEqual(base.Status, i.Status) {
-		return nil
-	}
-	return client.IgnoreNotFound(r.Status().Patch(ctx, i, client.MergeFrom(base)))
 }
 
 // requestForIntegrationLabel maps an object carrying the integration label to its Integration.
@@ -650,3 +637,5 @@ func (r *IntegrationReconciler) integrationsOfTenant(ctx context.Context, obj cl
 	}
 	return out
 }
+
+func integrationStatus(i *workspacesv1alpha1.Integration) any { return i.Status }

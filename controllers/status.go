@@ -1,11 +1,19 @@
 package controllers
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 )
@@ -85,5 +93,44 @@ func summarize(conds *[]metav1.Condition, observedGeneration *int64, generation 
 		meta.RemoveStatusCondition(conds, workspacesv1alpha1.ConditionReconciling)
 		meta.RemoveStatusCondition(conds, workspacesv1alpha1.ConditionStalled)
 		*observedGeneration = generation
+	}
+}
+
+// requeue collects the earliest time the steps of one pass asked to be woken at.
+type requeue struct {
+	result ctrl.Result
+}
+
+func (q *requeue) requeueAfter(d time.Duration) {
+	if d <= 0 {
+		d = time.Second
+	}
+	if q.result.RequeueAfter == 0 || d < q.result.RequeueAfter {
+		q.result.RequeueAfter = d
+	}
+}
+
+// patchStatus writes obj's status when it differs from base's, and only then: a pass that changed nothing
+// sends nothing.
+func patchStatus[T client.Object](ctx context.Context, c client.Client, base, obj T, status func(T) any) error {
+	if equality.Semantic.DeepEqual(status(base), status(obj)) {
+		return nil
+	}
+	return client.IgnoreNotFound(c.Status().Patch(ctx, obj, client.MergeFrom(base)))
+}
+
+// stalledMessage is the message of the Stalled condition, "" when there is none.
+func stalledMessage(conds []metav1.Condition) string {
+	if c := meta.FindStatusCondition(conds, workspacesv1alpha1.ConditionStalled); c != nil {
+		return c.Message
+	}
+	return ""
+}
+
+// warnNewlyStalled emits a Warning event when err stalls obj with a message its status did not carry before
+// the pass, so a stalled object rechecked later does not repeat the same event.
+func warnNewlyStalled(rec recorder.EventRecorder, obj runtime.Object, before string, err error) {
+	if st, ok := asStalled(err); ok && st.Message != before {
+		rec.Eventf(obj, nil, corev1.EventTypeWarning, st.Reason, "Reconcile", st.Message)
 	}
 }

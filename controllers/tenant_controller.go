@@ -12,7 +12,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -85,17 +84,7 @@ type tenantScope struct {
 	readyMessage, readyReason string
 	// waiting says what the pass waits for.
 	waiting string
-	// result is the earliest requeue the steps asked for.
-	result ctrl.Result
-}
-
-func (s *tenantScope) requeueAfter(d time.Duration) {
-	if d <= 0 {
-		d = time.Second
-	}
-	if s.result.RequeueAfter == 0 || d < s.result.RequeueAfter {
-		s.result.RequeueAfter = d
-	}
+	requeue
 }
 
 // +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=tenants,verbs=get;list;watch;update;patch
@@ -137,7 +126,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	if errors.Is(err, errWaiting) {
 		err = nil
 	}
-	if perr := r.patchStatus(ctx, base, t); perr != nil {
+	if perr := patchStatus(ctx, r.Client, base, t, tenantStatus); perr != nil {
 		return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
 	}
 	if _, ok := asStalled(err); ok {
@@ -518,10 +507,7 @@ func (r *TenantReconciler) setStatus(s *tenantScope, err error) {
 	if errors.Is(err, errWaiting) {
 		err = nil
 	}
-	var prevStalled string
-	if c := meta.FindStatusCondition(t.Status.Conditions, workspacesv1alpha1.ConditionStalled); c != nil {
-		prevStalled = c.Message
-	}
+	prevStalled := stalledMessage(t.Status.Conditions)
 	t.Status.Phase = tenantPhase(t, r.Now())
 	if t.DeletionTimestamp.IsZero() {
 		meta.RemoveStatusCondition(&t.Status.Conditions, workspacesv1alpha1.ConditionDeletionBlocked)
@@ -531,20 +517,7 @@ func (r *TenantReconciler) setStatus(s *tenantScope, err error) {
 		o.readyMessage = tenantReadyMessage(t)
 	}
 	summarize(&t.Status.Conditions, &t.Status.ObservedGeneration, t.Generation, o)
-	if st, ok := asStalled(err); ok && st.Message != prevStalled {
-		r.Recorder.Eventf(t, nil, corev1.EventTypeWarning, st.Reason, "Reconcile", st.Message)
-	}
-}
-
-// patchStatus writes the status when it changed, and only then.
-func (r *TenantReconciler) patchStatus(ctx context.Context, base, t *workspacesv1alpha1.Tenant) error {
-	if equality.Semantic.DeepEqual(base.Status, t.Status) {
-		return nil
-	}
-	if err := r.Status().Patch(ctx, t, client.MergeFrom(base)); err != nil {
-		return client.IgnoreNotFound(err)
-	}
-	return nil
+	warnNewlyStalled(r.Recorder, t, prevStalled, err)
 }
 
 // SetupWithManager registers the controller: Tenants drive it, and every managed child maps back to its
@@ -567,3 +540,5 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Op
 	b = b.Watches(eso.New(eso.SecretStoreGVK), handler.EnqueueRequestsFromMapFunc(requestForTenantLabel))
 	return b.Complete(r)
 }
+
+func tenantStatus(t *workspacesv1alpha1.Tenant) any { return t.Status }
