@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -102,6 +103,10 @@ type Options struct {
 	ESO bool
 	// ESOLog receives its output; default: discarded.
 	ESOLog *os.File
+	// ESOArgs replace the ESO controller's flags of the same name (for example "--store-requeue-interval=5m").
+	ESOArgs []string
+	// APIServerArgs are extra kube-apiserver flags, name without dashes to values (for example an audit log).
+	APIServerArgs map[string][]string
 }
 
 // Env is a running control plane.
@@ -144,6 +149,9 @@ func Start(opts Options) (*Env, error) {
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
 	}}
+	for name, values := range opts.APIServerArgs {
+		e.ControlPlane.GetAPIServer().Configure().Append(name, values...)
+	}
 	if e.Config, err = e.Environment.Start(); err != nil {
 		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
 	}
@@ -177,10 +185,13 @@ func Start(opts Options) (*Env, error) {
 		if err != nil {
 			return nil, e.stopAfter(err)
 		}
-		if err := e.startProcess("external-secrets", bin, opts.ESOLog,
-			"--enable-leader-election=false", "--metrics-addr=0", "--concurrent=4",
+		// One worker: ESO v0.16.2's fake provider (the tests' and the local cluster's backend) keeps every
+		// store's data in one map keyed by store name, written by each reconcile, so concurrent reconciles
+		// crash ESO ("concurrent map writes", seen with 200 tenants) or read another tenant's entries.
+		if err := e.startProcess("external-secrets", bin, opts.ESOLog, mergeFlags([]string{
+			"--enable-leader-election=false", "--metrics-addr=0", "--concurrent=1",
 			"--store-requeue-interval=10s",
-		); err != nil {
+		}, opts.ESOArgs)...); err != nil {
 			return nil, e.stopAfter(err)
 		}
 	}
@@ -230,4 +241,16 @@ func (e *Env) Stop() error {
 func (e *Env) stopAfter(err error) error {
 	_ = e.Stop()
 	return err
+}
+
+// mergeFlags returns defaults with each flag that extra also sets replaced by extra's value.
+func mergeFlags(defaults, extra []string) []string {
+	name := func(f string) string { n, _, _ := strings.Cut(f, "="); return n }
+	out := make([]string, 0, len(defaults)+len(extra))
+	for _, d := range defaults {
+		if !slices.ContainsFunc(extra, func(e string) bool { return name(e) == name(d) }) {
+			out = append(out, d)
+		}
+	}
+	return append(out, extra...)
 }
