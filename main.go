@@ -106,6 +106,7 @@ func run(args []string) error {
 		configPath    = fs.String("config", "", "path of the operator configuration file (YAML); empty uses the built-in defaults")
 		metricsAddr   = fs.String("metrics-bind-address", ":8080", "address the metrics endpoint binds to; 0 disables it")
 		probeAddr     = fs.String("health-probe-bind-address", ":8081", "address the health and readiness probes bind to")
+		pprofAddr     = fs.String("pprof-bind-address", "0", "address Go's pprof endpoints bind to, for profiling; 0 disables them")
 		leaderElect   = fs.Bool("leader-elect", false, "elect a leader, so that only one replica reconciles at a time")
 		leaderElectNS = fs.String("leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
 		tenantWorkers = fs.Int("tenant-concurrency", 4, "Tenants reconciled at once")
@@ -137,9 +138,11 @@ func run(args []string) error {
 
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                  scheme,
-		Cache:                   controllers.CacheOptions(),
+		Cache:                   controllers.CacheOptions(cfg.NamespacePrefix),
+		Client:                  controllers.ClientOptions(),
 		Metrics:                 metricsserver.Options{BindAddress: *metricsAddr},
 		HealthProbeBindAddress:  *probeAddr,
+		PprofBindAddress:        *pprofAddr,
 		LeaderElection:          *leaderElect,
 		LeaderElectionID:        "workspace-operator.workspaces.alitok.ai",
 		LeaderElectionNamespace: *leaderElectNS,

@@ -1,11 +1,16 @@
 package controllers
 
 import (
+	"strings"
+
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
+	toolscache "k8s.io/client-go/tools/cache"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -13,20 +18,83 @@ import (
 	"github.com/alitok/workspace-operator/internal/eso"
 )
 
-// CacheOptions limits the manager's cache of child kinds to objects the operator manages: it never holds the
-// cluster's other Secrets, Namespaces or RoleBindings in memory, and watches only what it reconciles.
-func CacheOptions() cache.Options {
+// CacheOptions limits the manager's cache of child kinds to objects the operator manages — it never holds the
+// cluster's other Secrets, ConfigMaps, Pods or Namespaces in memory — except for the kinds the isolation
+// checks look at in a tenant's namespace whoever made them: NetworkPolicies, ResourceQuotas, LimitRanges,
+// RoleBindings and ExternalSecrets. Caching those lets the Isolated condition be checked on every pass without
+// a request, and again as soon as one changes. Of such objects outside tenant namespaces (named
+// namespacePrefix + tenant) only an empty shell is kept, so other namespaces cost little memory.
+func CacheOptions(namespacePrefix string) cache.Options {
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{
 		workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue,
 	})}
 	byObject := map[client.Object]cache.ByObject{}
 	for _, obj := range []client.Object{
-		&corev1.Namespace{}, &corev1.Secret{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
-		&networkingv1.NetworkPolicy{}, &rbacv1.RoleBinding{}, &rbacv1.Role{}, &corev1.ServiceAccount{},
-		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.Pod{}, &corev1.ConfigMap{},
-		eso.New(eso.SecretStoreGVK), eso.New(eso.ExternalSecretGVK),
+		&corev1.Namespace{}, &corev1.Secret{}, &rbacv1.Role{}, &corev1.ServiceAccount{},
+		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.Pod{}, &corev1.ConfigMap{}, eso.New(eso.SecretStoreGVK),
 	} {
 		byObject[obj] = managed
 	}
-	return cache.Options{ByObject: byObject}
+	for _, obj := range []client.Object{
+		&networkingv1.NetworkPolicy{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &rbacv1.RoleBinding{},
+		eso.New(eso.ExternalSecretGVK),
+	} {
+		byObject[obj] = cache.ByObject{Transform: shellOutsideTenants(namespacePrefix)}
+	}
+	return cache.Options{ByObject: byObject, DefaultTransform: trimForCache}
+}
+
+// trimForCache drops from each cached object what the operator never reads, which is much of an object's
+// size: the managedFields entries of other field managers, and of ESO's objects (compared by content) all of
+// them. The operator's own apply entry stays; applyIfChanged compares against it.
+func trimForCache(obj any) (any, error) {
+	o, ok := obj.(client.Object)
+	if !ok {
+		return obj, nil
+	}
+	var kept []metav1.ManagedFieldsEntry
+	if _, isUnstructured := o.(*unstructured.Unstructured); !isUnstructured {
+		for _, e := range o.GetManagedFields() {
+			if e.Manager == FieldOwner && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" {
+				kept = append(kept, e)
+			}
+		}
+	}
+	o.SetManagedFields(kept)
+	return o, nil
+}
+
+// shellOutsideTenants trims like trimForCache, and reduces an object the operator does not manage, outside the
+// namespaces named with the tenant prefix, to its metadata: nothing reads more of it.
+func shellOutsideTenants(namespacePrefix string) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		o, ok := obj.(client.Object)
+		if !ok || strings.HasPrefix(o.GetNamespace(), namespacePrefix) ||
+			o.GetLabels()[workspacesv1alpha1.ManagedByLabel] == workspacesv1alpha1.ManagedByValue {
+			return trimForCache(obj)
+		}
+		o.SetManagedFields(nil)
+		o.SetAnnotations(nil)
+		switch o := o.(type) {
+		case *networkingv1.NetworkPolicy:
+			o.Spec = networkingv1.NetworkPolicySpec{}
+		case *corev1.ResourceQuota:
+			o.Spec, o.Status = corev1.ResourceQuotaSpec{}, corev1.ResourceQuotaStatus{}
+		case *corev1.LimitRange:
+			o.Spec = corev1.LimitRangeSpec{}
+		case *rbacv1.RoleBinding:
+			o.Subjects, o.RoleRef = nil, rbacv1.RoleRef{}
+		case *unstructured.Unstructured:
+			delete(o.Object, "spec")
+			delete(o.Object, "status")
+		}
+		return o, nil
+	}
+}
+
+// ClientOptions makes the manager's client read ESO's kinds, which the operator handles as unstructured
+// objects, from the cache as well (controller-runtime reads unstructured objects from the API server unless
+// told otherwise).
+func ClientOptions() client.Options {
+	return client.Options{Cache: &client.CacheOptions{Unstructured: true}}
 }

@@ -47,12 +47,13 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// Read-only: the cache's own objects, not copies (a scrape over thousands of tenants stays cheap).
 	list := &workspacesv1alpha1.DataRequestList{}
-	if err := m.reader.List(ctx, list); err == nil {
+	if err := m.reader.List(ctx, list, client.UnsafeDisableDeepCopy); err == nil {
 		m.collectRequests(ch, list.Items)
 	}
 	cronJobs := &batchv1.CronJobList{}
-	if err := m.reader.List(ctx, cronJobs, client.MatchingLabels{workspacesv1alpha1.ComponentLabel: componentRetention}); err == nil {
+	if err := m.reader.List(ctx, cronJobs, client.MatchingLabels{workspacesv1alpha1.ComponentLabel: componentRetention}, client.UnsafeDisableDeepCopy); err == nil {
 		for _, cj := range cronJobs.Items {
 			if t := cj.Status.LastSuccessfulTime; t != nil {
 				ch <- prometheus.MustNewConstMetric(m.lastRetention, prometheus.GaugeValue, float64(t.Unix()), cj.Labels[workspacesv1alpha1.TenantLabel])

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,11 +12,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -45,7 +41,7 @@ var (
 )
 
 // operatorUser is who the operator runs as in the tests; it holds only config/rbac's ClusterRole.
-const operatorUser = "system:serviceaccount:workspace-operator-system:workspace-operator"
+const operatorUser = testenv.OperatorUser
 
 func TestMain(m *testing.M) {
 	os.Exit(runSuite(m))
@@ -70,7 +66,7 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	if err := installOperatorRBAC(context.Background()); err != nil {
+	if err := testenv.InstallOperatorRBAC(context.Background(), k8s, operatorUser); err != nil {
 		fmt.Fprintln(os.Stderr, "installing RBAC:", err)
 		return 1
 	}
@@ -99,45 +95,6 @@ func runSuite(m *testing.M) int {
 	return code
 }
 
-// installOperatorRBAC applies config/rbac's generated ClusterRole and the tenant ClusterRoles, and binds the
-// operator's user to the former, as the kustomize and Helm installs do.
-func installOperatorRBAC(ctx context.Context) error {
-	for _, file := range []string{"role.yaml", "tenant_roles.yaml"} {
-		if err := applyYAMLFile(ctx, filepath.Join(testenv.Root(), "config", "rbac", file)); err != nil {
-			return err
-		}
-	}
-	return k8s.Create(ctx, &rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "workspace-operator"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "workspace-operator"},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: operatorUser}},
-	})
-}
-
-func applyYAMLFile(ctx context.Context, path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	dec := utilyaml.NewYAMLOrJSONDecoder(f, 4096)
-	for {
-		u := &unstructured.Unstructured{}
-		if err := dec.Decode(&u.Object); err != nil {
-			if err.Error() == "EOF" {
-				return nil
-			}
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
-		if err := k8s.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("test"), client.ForceOwnership); err != nil {
-			return fmt.Errorf("%s: %s %s: %w", path, u.GetKind(), u.GetName(), err)
-		}
-	}
-}
-
 // runningOperator is a manager running the Tenant controller, with a count of the writes it sent.
 type runningOperator struct {
 	cancel context.CancelFunc
@@ -155,7 +112,8 @@ func startOperator() (*runningOperator, error) {
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return writes.wrap(rt) })
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
-		Cache:                  CacheOptions(),
+		Cache:                  CacheOptions(opConfig.NamespacePrefix),
+		Client:                 ClientOptions(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 	})

@@ -46,6 +46,7 @@ const (
 	ReasonAlreadyPurged      = "AlreadyPurged"
 	ReasonIsolated           = "Isolated"
 	ReasonNotIsolated        = "NotIsolated"
+	ReasonVerifying          = "Verifying"
 	ReasonTenantNotClosed    = "TenantNotClosed"
 	ReasonAwaitingPurge      = "AwaitingPurge"
 	ReasonClosed             = "Closed"
@@ -58,6 +59,9 @@ const (
 
 // errWaiting ends a pass early without failing it: the step set what it waits for and when to look again.
 var errWaiting = errors.New("waiting")
+
+// verifyRecheck is when a pass that wrote workspace objects looks again, should no watch event come first.
+const verifyRecheck = 5 * time.Second
 
 // namespaceGoneRecheck is how often a namespace being deleted is checked while nothing else reports on it.
 const namespaceGoneRecheck = 5 * time.Second
@@ -107,6 +111,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	}
 	base := t.DeepCopy()
 	s := &tenantScope{tenant: t}
+	ctx = withWriteFlag(ctx)
 
 	if !controllerutil.ContainsFinalizer(t, TenantFinalizer) && t.DeletionTimestamp.IsZero() {
 		controllerutil.AddFinalizer(t, TenantFinalizer)
@@ -376,9 +381,17 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 		return err
 	}
 	// What the operator applied is only half of isolation: the audit's checks see what else is in the
-	// namespace (a NetworkPolicy admitting other tenants, a foreign RoleBinding, a privileged Pod).
+	// namespace (a NetworkPolicy admitting other tenants, a foreign RoleBinding, a privileged Pod). They read
+	// the cache, which may not show yet what this pass wrote; the watch event of that write brings the next
+	// pass, which checks (the requeue is a fallback).
+	if wroteInPass(ctx) {
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionUnknown, ReasonVerifying,
+			"workspace objects were just written; the isolation checks run once the operator's cache shows them")
+		s.requeueAfter(verifyRecheck)
+		return nil
+	}
 	var failed []string
-	for _, res := range audit.CheckTenantReadOnly(ctx, r.APIReader, t.Name, s.namespace) {
+	for _, res := range audit.CheckTenantReadOnly(ctx, isolationReader{cache: r.Client, api: r.APIReader}, t.Name, s.namespace) {
 		if !res.OK {
 			failed = append(failed, res.ID+": "+res.Message)
 		}
@@ -526,19 +539,42 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Op
 	if r.Now == nil {
 		r.Now = time.Now
 	}
+	if _, ok := r.Client.(writeFlaggingClient); !ok {
+		r.Client = writeFlaggingClient{r.Client}
+	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&workspacesv1alpha1.Tenant{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).
 		WithOptions(opts).
 		Named("tenant")
 	for _, obj := range []client.Object{
-		&corev1.Namespace{}, &networkingv1.NetworkPolicy{}, &corev1.ResourceQuota{}, &corev1.LimitRange{},
-		&rbacv1.RoleBinding{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &corev1.ConfigMap{}, &batchv1.CronJob{}, &batchv1.Job{},
+		&corev1.Namespace{}, &corev1.Secret{}, &corev1.ServiceAccount{}, &corev1.ConfigMap{}, &batchv1.CronJob{}, &batchv1.Job{},
+		eso.New(eso.SecretStoreGVK),
 	} {
 		b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(requestForTenantLabel))
 	}
-	b = b.Watches(eso.New(eso.SecretStoreGVK), handler.EnqueueRequestsFromMapFunc(requestForTenantLabel))
+	// Kinds the isolation checks look at, cached whoever made them: anything in a tenant's namespace
+	// re-checks that tenant at once.
+	for _, obj := range []client.Object{
+		&networkingv1.NetworkPolicy{}, &corev1.ResourceQuota{}, &corev1.LimitRange{}, &rbacv1.RoleBinding{},
+		eso.New(eso.ExternalSecretGVK),
+	} {
+		b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(r.requestForWorkspaceObject))
+	}
 	return b.Complete(r)
+}
+
+// requestForWorkspaceObject maps an object the operator manages by its tenant label, and any other object
+// by the tenant whose namespace it is in.
+func (r *TenantReconciler) requestForWorkspaceObject(ctx context.Context, obj client.Object) []reconcile.Request {
+	if obj.GetLabels()[workspacesv1alpha1.ManagedByLabel] == workspacesv1alpha1.ManagedByValue {
+		return requestForTenantLabel(ctx, obj)
+	}
+	ns := &corev1.Namespace{}
+	if obj.GetNamespace() == "" || r.Get(ctx, client.ObjectKey{Name: obj.GetNamespace()}, ns) != nil {
+		return nil
+	}
+	return requestForTenantLabel(ctx, ns)
 }
 
 func tenantStatus(t *workspacesv1alpha1.Tenant) any { return t.Status }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 )
@@ -32,16 +33,22 @@ func tenantPhase(t *workspacesv1alpha1.Tenant, now time.Time) workspacesv1alpha1
 // tenantReadyMessage is the Ready message of a live tenant whose pass finished. It claims isolation only
 // when the Isolated condition does.
 func tenantReadyMessage(t *workspacesv1alpha1.Tenant) string {
-	isolated := meta.IsStatusConditionTrue(t.Status.Conditions, workspacesv1alpha1.ConditionIsolated)
+	var caveat string
+	switch c := meta.FindStatusCondition(t.Status.Conditions, workspacesv1alpha1.ConditionIsolated); {
+	case c == nil || c.Status == metav1.ConditionUnknown:
+		caveat = "isolation checks not run yet (see the Isolated condition)"
+	case c.Status == metav1.ConditionFalse:
+		caveat = "isolation checks fail (see the Isolated condition)"
+	}
 	if t.GetLifecycle() == workspacesv1alpha1.LifecycleSuspended {
 		msg := fmt.Sprintf("suspended: workspace %s kept, members have read access only, no work runs", t.Status.Namespace)
-		if !isolated {
-			msg += "; isolation checks fail (see the Isolated condition)"
+		if caveat != "" {
+			msg += "; " + caveat
 		}
 		return msg
 	}
-	if !isolated {
-		return fmt.Sprintf("workspace %s is ready, but isolation checks fail (see the Isolated condition)", t.Status.Namespace)
+	if caveat != "" {
+		return fmt.Sprintf("workspace %s is ready, but %s", t.Status.Namespace, caveat)
 	}
 	return fmt.Sprintf("workspace %s is isolated and ready", t.Status.Namespace)
 }

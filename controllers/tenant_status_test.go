@@ -111,8 +111,16 @@ func TestSummarizeKeepsTransitionTimeWhenStatusHolds(t *testing.T) {
 func TestReadyMessageClaimsIsolationOnlyWhenIsolated(t *testing.T) {
 	tn := newTenant("t")
 	tn.Status.Namespace = "tenant-t"
+	if got := tenantReadyMessage(tn); !strings.Contains(got, "isolation checks not run yet") {
+		t.Errorf("no Isolated condition: message %q", got)
+	}
+	tn.Status.Conditions = []metav1.Condition{{Type: workspacesv1alpha1.ConditionIsolated, Status: metav1.ConditionUnknown}}
+	if got := tenantReadyMessage(tn); !strings.Contains(got, "isolation checks not run yet") {
+		t.Errorf("Isolated Unknown: message %q", got)
+	}
+	tn.Status.Conditions = []metav1.Condition{{Type: workspacesv1alpha1.ConditionIsolated, Status: metav1.ConditionFalse}}
 	if got := tenantReadyMessage(tn); !strings.Contains(got, "isolation checks fail") {
-		t.Errorf("no Isolated condition: message %q claims isolation", got)
+		t.Errorf("Isolated False: message %q", got)
 	}
 	tn.Status.Conditions = []metav1.Condition{{Type: workspacesv1alpha1.ConditionIsolated, Status: metav1.ConditionTrue}}
 	if got := tenantReadyMessage(tn); got != "workspace tenant-t is isolated and ready" {

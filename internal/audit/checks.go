@@ -67,6 +67,8 @@ type workspace struct {
 	tenant    string
 	namespace *corev1.Namespace
 	spec      *workspacesv1alpha1.Tenant
+	// namespaces are the tenant namespaces, once listed.
+	namespaces []corev1.Namespace
 }
 
 // CheckTenant runs every check on the workspace of tenant in namespace. A check that cannot read what it needs
@@ -118,8 +120,35 @@ func checkTenant(ctx context.Context, c client.Reader, reviewer client.Client, t
 
 func (w *workspace) ns() string { return w.namespace.Name }
 
+// list lists one kind in the tenant's namespace. The checks only read what they list, so a cache may hand
+// out its own objects rather than copies.
 func (w *workspace) list(ctx context.Context, list client.ObjectList) error {
-	return w.c.List(ctx, list, client.InNamespace(w.ns()))
+	return w.c.List(ctx, list, client.InNamespace(w.ns()), client.UnsafeDisableDeepCopy)
+}
+
+// tenantNamespaces lists the namespaces of every tenant, once per workspace and only when a check needs them:
+// with many tenants it is the largest read of all.
+func (w *workspace) tenantNamespaces(ctx context.Context) ([]corev1.Namespace, error) {
+	if w.namespaces == nil {
+		var list corev1.NamespaceList
+		if err := w.c.List(ctx, &list, client.HasLabels{workspacesv1alpha1.TenantLabel}, client.UnsafeDisableDeepCopy); err != nil {
+			return nil, err
+		}
+		w.namespaces = list.Items
+	}
+	return w.namespaces, nil
+}
+
+// tenantOf returns the tenant whose namespace ns is, or "" for a namespace of no tenant (or none at all).
+func (w *workspace) tenantOf(ctx context.Context, ns string) (string, error) {
+	namespace := &corev1.Namespace{}
+	switch err := w.c.Get(ctx, client.ObjectKey{Name: ns}, namespace); {
+	case apierrors.IsNotFound(err):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return namespace.Labels[workspacesv1alpha1.TenantLabel], nil
 }
 
 // verdict turns a list of problems into a check result: ok with okMsg when there are none.
@@ -164,10 +193,6 @@ func checkIngressFromOtherNamespaces(ctx context.Context, w *workspace) (bool, s
 	if err := w.list(ctx, &nps); err != nil {
 		return false, "", err
 	}
-	var namespaces corev1.NamespaceList
-	if err := w.c.List(ctx, &namespaces); err != nil {
-		return false, "", err
-	}
 	var problems []string
 	for _, np := range nps.Items {
 		// Ingress rules of a policy without the Ingress type admit nothing (the API server defaults the types).
@@ -180,7 +205,11 @@ func checkIngressFromOtherNamespaces(ctx context.Context, w *workspace) (bool, s
 				continue
 			}
 			for _, peer := range rule.From {
-				if p := w.foreignPeer(peer, namespaces.Items); p != "" {
+				p, err := w.foreignPeer(ctx, peer)
+				if err != nil {
+					return false, "", err
+				}
+				if p != "" {
 					problems = append(problems, fmt.Sprintf("NetworkPolicy %s admits ingress from %s", np.Name, p))
 				}
 			}
@@ -191,19 +220,23 @@ func checkIngressFromOtherNamespaces(ctx context.Context, w *workspace) (bool, s
 
 // foreignPeer describes what outside the tenant an ingress peer admits, or returns "" when it admits only
 // the tenant's own namespace or namespaces of no tenant.
-func (w *workspace) foreignPeer(peer networkingv1.NetworkPolicyPeer, namespaces []corev1.Namespace) string {
+func (w *workspace) foreignPeer(ctx context.Context, peer networkingv1.NetworkPolicyPeer) (string, error) {
 	if peer.IPBlock != nil && strings.HasSuffix(peer.IPBlock.CIDR, "/0") {
-		return "every address (ipBlock " + peer.IPBlock.CIDR + ")"
+		return "every address (ipBlock " + peer.IPBlock.CIDR + ")", nil
 	}
 	if peer.NamespaceSelector == nil {
-		return ""
+		return "", nil
 	}
 	sel, err := metav1.LabelSelectorAsSelector(peer.NamespaceSelector)
 	if err != nil {
-		return fmt.Sprintf("an invalid namespace selector (%v)", err)
+		return fmt.Sprintf("an invalid namespace selector (%v)", err), nil
 	}
 	if sel.Empty() {
-		return "all namespaces"
+		return "all namespaces", nil
+	}
+	namespaces, err := w.tenantNamespaces(ctx)
+	if err != nil {
+		return "", err
 	}
 	var foreign []string
 	for _, ns := range namespaces {
@@ -214,9 +247,9 @@ func (w *workspace) foreignPeer(peer networkingv1.NetworkPolicyPeer, namespaces 
 		foreign = append(foreign, fmt.Sprintf("%s (tenant %s)", ns.Name, owner))
 	}
 	if len(foreign) > 0 {
-		return "other tenants' namespaces: " + strings.Join(foreign, ", ")
+		return "other tenants' namespaces: " + strings.Join(foreign, ", "), nil
 	}
-	return ""
+	return "", nil
 }
 
 func checkPodSecurity(_ context.Context, w *workspace) (bool, string, error) {
@@ -277,23 +310,17 @@ func checkForeignSubjects(ctx context.Context, w *workspace) (bool, string, erro
 	if err := w.list(ctx, &list); err != nil {
 		return false, "", err
 	}
-	var namespaces corev1.NamespaceList
-	if err := w.c.List(ctx, &namespaces); err != nil {
-		return false, "", err
-	}
-	tenantOf := map[string]string{}
-	for _, ns := range namespaces.Items {
-		if t, ok := ns.Labels[workspacesv1alpha1.TenantLabel]; ok {
-			tenantOf[ns.Name] = t
-		}
-	}
 	var problems []string
 	for _, rb := range list.Items {
 		for _, s := range rb.Subjects {
 			if w.isMember(s) {
 				continue
 			}
-			if what := w.foreignSubject(s, tenantOf); what != "" {
+			what, err := w.foreignSubject(ctx, s)
+			if err != nil {
+				return false, "", err
+			}
+			if what != "" {
 				problems = append(problems, fmt.Sprintf("RoleBinding %s binds %s", rb.Name, what))
 			}
 		}
@@ -303,37 +330,44 @@ func checkForeignSubjects(ctx context.Context, w *workspace) (bool, string, erro
 
 // foreignSubject describes a subject from outside the tenant's namespace, or returns "" for one inside it or
 // a user or group that names no namespace.
-func (w *workspace) foreignSubject(s rbacv1.Subject, tenantOf map[string]string) string {
+func (w *workspace) foreignSubject(ctx context.Context, s rbacv1.Subject) (string, error) {
+	// of names a namespace, and its tenant when it is another tenant's.
+	var lookupErr error
 	of := func(ns string) string {
-		if t, ok := tenantOf[ns]; ok && t != w.tenant {
+		t, err := w.tenantOf(ctx, ns)
+		if err != nil {
+			lookupErr = err
+		}
+		if t != "" && t != w.tenant {
 			return fmt.Sprintf("namespace %s of tenant %s", ns, t)
 		}
 		return "namespace " + ns
 	}
+	var what string
 	switch s.Kind {
 	case rbacv1.ServiceAccountKind:
 		if s.Namespace != "" && s.Namespace != w.ns() {
-			return fmt.Sprintf("ServiceAccount %s of %s", s.Name, of(s.Namespace))
+			what = fmt.Sprintf("ServiceAccount %s of %s", s.Name, of(s.Namespace))
 		}
 	case rbacv1.UserKind:
 		if rest, ok := strings.CutPrefix(s.Name, serviceAccountPrefix); ok {
 			if ns, name, ok := strings.Cut(rest, ":"); ok && ns != w.ns() {
-				return fmt.Sprintf("ServiceAccount %s of %s (as user %s)", name, of(ns), s.Name)
+				what = fmt.Sprintf("ServiceAccount %s of %s (as user %s)", name, of(ns), s.Name)
 			}
 		}
 		if s.Name == "system:anonymous" {
-			return "anonymous requests (user system:anonymous)"
+			what = "anonymous requests (user system:anonymous)"
 		}
 	case rbacv1.GroupKind:
 		switch s.Name {
 		case "system:authenticated", "system:unauthenticated", "system:serviceaccounts":
-			return "everyone in group " + s.Name
+			what = "everyone in group " + s.Name
 		}
 		if ns, ok := strings.CutPrefix(s.Name, "system:serviceaccounts:"); ok && ns != w.ns() {
-			return fmt.Sprintf("every ServiceAccount of %s (group %s)", of(ns), s.Name)
+			what = fmt.Sprintf("every ServiceAccount of %s (group %s)", of(ns), s.Name)
 		}
 	}
-	return ""
+	return what, lookupErr
 }
 
 // isMember reports whether the Tenant's spec declares the subject as a member.

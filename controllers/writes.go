@@ -1,0 +1,80 @@
+package controllers
+
+import (
+	"context"
+	"sync/atomic"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// wroteKey is the context key of a pass's write flag.
+type wroteKey struct{}
+
+// withWriteFlag returns a context in which writes through a writeFlaggingClient are recorded.
+func withWriteFlag(ctx context.Context) context.Context {
+	return context.WithValue(ctx, wroteKey{}, &atomic.Bool{})
+}
+
+// wroteInPass reports whether a write was sent through a writeFlaggingClient with ctx.
+func wroteInPass(ctx context.Context) bool {
+	flag, ok := ctx.Value(wroteKey{}).(*atomic.Bool)
+	return ok && flag.Load()
+}
+
+// writeFlaggingClient records, in the flag of the request's context, that a pass sent a write: what the pass
+// reads from the cache afterwards may not show it yet.
+type writeFlaggingClient struct{ client.Client }
+
+func markWrite(ctx context.Context) {
+	if flag, ok := ctx.Value(wroteKey{}).(*atomic.Bool); ok {
+		flag.Store(true)
+	}
+}
+
+func (c writeFlaggingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	markWrite(ctx)
+	return c.Client.Create(ctx, obj, opts...)
+}
+
+func (c writeFlaggingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	markWrite(ctx)
+	return c.Client.Update(ctx, obj, opts...)
+}
+
+func (c writeFlaggingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	markWrite(ctx)
+	return c.Client.Patch(ctx, obj, patch, opts...)
+}
+
+func (c writeFlaggingClient) Apply(ctx context.Context, obj runtime.ApplyConfiguration, opts ...client.ApplyOption) error {
+	markWrite(ctx)
+	return c.Client.Apply(ctx, obj, opts...)
+}
+
+func (c writeFlaggingClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	markWrite(ctx)
+	return c.Client.Delete(ctx, obj, opts...)
+}
+
+func (c writeFlaggingClient) DeleteAllOf(ctx context.Context, obj client.Object, opts ...client.DeleteAllOfOption) error {
+	markWrite(ctx)
+	return c.Client.DeleteAllOf(ctx, obj, opts...)
+}
+
+// isolationReader is what the Tenant's isolation checks read: the cache, which holds every object they look
+// at (see CacheOptions), except Pods, which the operator caches only when it made them and which are listed
+// from the API server.
+type isolationReader struct{ cache, api client.Reader }
+
+func (r isolationReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return r.cache.Get(ctx, key, obj, opts...)
+}
+
+func (r isolationReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if _, isPods := list.(*corev1.PodList); isPods {
+		return r.api.List(ctx, list, opts...)
+	}
+	return r.cache.List(ctx, list, opts...)
+}
