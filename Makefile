@@ -70,6 +70,13 @@ local-down: ## Stop the local control plane (and an operator the demo started).
 demo: ## The main job on a local control plane: start it, run the operator, apply the samples, show the result.
 	hack/demo.sh
 
+##@ Benchmark
+
+TENANTS ?= 100,1000
+.PHONY: bench
+bench: ## Provision TENANTS (default 100,1000) workspaces on a local control plane; print time vs floor, requests, RSS.
+	hack/bench.sh --tenants $(TENANTS)
+
 .PHONY: help
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*##"} /^[a-zA-Z_-]+:.*?##/ { printf "  %-12s %s\n", $$1, $$2 } /^##@/ { printf "\n%s\n", substr($$0, 5) }' $(MAKEFILE_LIST)

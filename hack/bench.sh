@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The scale benchmark (README "Scale"): builds the control plane, ESO and the operator if needed, then runs
+# hack/bench with the given flags (default: N = 100 and 1,000). Results go to .local/bench/results.md.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+say() { printf '==> %s\n' "$*" >&2; }
+
+hack/build-tools.sh control-plane eso
+say "building the operator"
+go build -o bin/workspace-operator .
+say "building the benchmark"
+go build -o bin/bench ./hack/bench
+say "running the benchmark (bin/bench $*)"
+exec bin/bench "$@"
