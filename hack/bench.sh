@@ -6,6 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { printf '==> %s\n' "$*" >&2; }
 
+hack/ensure-packages.sh
 hack/build-tools.sh control-plane eso
 say "building the operator"
 go build -o bin/workspace-operator .
