@@ -26,6 +26,7 @@ import (
 	"github.com/alitok/workspace-operator/controllers"
 	"github.com/alitok/workspace-operator/internal/audit"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/memlimit"
 	"github.com/alitok/workspace-operator/internal/worker"
 )
 
@@ -121,6 +122,9 @@ func run(args []string) error {
 	}
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
 	setupLog := ctrl.Log.WithName("setup")
+	if soft := memlimit.FromCgroup(); soft > 0 {
+		setupLog.Info("Go memory limit set to 90% of the container's", "bytes", soft)
+	}
 
 	cfg, err := config.Load(*configPath)
 	if err != nil {
