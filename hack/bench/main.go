@@ -309,8 +309,8 @@ func runOne(o options, n int) (*result, error) {
 	if r.idleReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
 		return nil, err
 	}
-	say("N=%d: idle: %d writes, %d reads", n, r.idleReqs.writes(), r.idleReqs.reads())
 	r.peakRSS, r.peakHeap = op.peaks()
+	say("N=%d: idle: %d writes, %d reads; so far peak RSS %s, heap %s", n, r.idleReqs.writes(), r.idleReqs.reads(), mib(r.peakRSS), mib(r.peakHeap))
 	if err := op.saveHeapProfile(filepath.Join(dir, "heap-idle.pprof")); err != nil {
 		return nil, err
 	}
@@ -343,7 +343,7 @@ func runOne(o options, n int) (*result, error) {
 	if err := op.saveHeapProfile(filepath.Join(dir, "heap-restart.pprof")); err != nil {
 		return nil, err
 	}
-	say("N=%d: restart: %d writes; peak RSS %s, heap %s", n, r.restartReqs.writes(), mib(r.peakRSS), mib(r.peakHeap))
+	say("N=%d: restart: %d writes; the new process's peak RSS %s, heap %s", n, r.restartReqs.writes(), mib(rss), mib(heap))
 	if err := op.stop(); err != nil {
 		return nil, err
 	}
