@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"context"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -97,4 +98,20 @@ func shellOutsideTenants(namespacePrefix string) toolscache.TransformFunc {
 // told otherwise).
 func ClientOptions() client.Options {
 	return client.Options{Cache: &client.CacheOptions{Unstructured: true}}
+}
+
+// isolationReader is what the Tenant's isolation checks read: the cache, which holds every object they look
+// at (see CacheOptions), except Pods, which the operator caches only when it made them and which are listed
+// from the API server.
+type isolationReader struct{ cache, api client.Reader }
+
+func (r isolationReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return r.cache.Get(ctx, key, obj, opts...)
+}
+
+func (r isolationReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if _, isPods := list.(*corev1.PodList); isPods {
+		return r.api.List(ctx, list, opts...)
+	}
+	return r.cache.List(ctx, list, opts...)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"sync/atomic"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -61,20 +60,4 @@ func (c writeFlaggingClient) Delete(ctx context.Context, obj client.Object, opts
 func (c writeFlaggingClient) DeleteAllOf(ctx context.Context, obj client.Object, opts ...client.DeleteAllOfOption) error {
 	markWrite(ctx)
 	return c.Client.DeleteAllOf(ctx, obj, opts...)
-}
-
-// isolationReader is what the Tenant's isolation checks read: the cache, which holds every object they look
-// at (see CacheOptions), except Pods, which the operator caches only when it made them and which are listed
-// from the API server.
-type isolationReader struct{ cache, api client.Reader }
-
-func (r isolationReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	return r.cache.Get(ctx, key, obj, opts...)
-}
-
-func (r isolationReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	if _, isPods := list.(*corev1.PodList); isPods {
-		return r.api.List(ctx, list, opts...)
-	}
-	return r.cache.List(ctx, list, opts...)
 }

@@ -233,7 +233,7 @@ func runOne(o options, n int) (*result, error) {
 
 	// A workspace built by the operator, cloned N times for the floor.
 	say("N=%d: the operator builds one template workspace, for the floor to clone", n)
-	if err := createTenantAndIntegration(ctx, admin, templateName, func() bool { return watch.namespaceExists(templateName) }); err != nil {
+	if err := createAll(ctx, admin, []string{templateName}, watch); err != nil {
 		return nil, err
 	}
 	if err := waitFor(o.timeout, "the template workspace to be Ready", func() (bool, string) {
@@ -411,16 +411,6 @@ func integration(tenantName string) *workspacesv1alpha1.Integration {
 			Credentials: workspacesv1alpha1.CredentialsSpec{RemoteKey: "tiktok/main"},
 		},
 	}
-}
-
-func createTenantAndIntegration(ctx context.Context, c client.Client, name string, nsExists func() bool) error {
-	if err := c.Create(ctx, tenant(name)); err != nil {
-		return err
-	}
-	if err := waitFor(time.Minute, "namespace tenant-"+name, func() (bool, string) { return nsExists(), "" }); err != nil {
-		return err
-	}
-	return c.Create(ctx, integration(name))
 }
 
 // createAll creates the Tenants from 16 workers, and each Integration as soon as the watch sees its namespace
