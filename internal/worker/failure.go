@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/alitok/workspace-operator/internal/provider"
 	"github.com/alitok/workspace-operator/internal/provider/aliexpress"
 	"github.com/alitok/workspace-operator/internal/provider/tiktokshop"
 	"github.com/alitok/workspace-operator/internal/store"
@@ -71,17 +72,17 @@ func classify(err error) (reason string, exit int) {
 	}
 	switch {
 	// Expired before unauthorized: an expired token is also unauthorized, and refreshing is the cheaper fix.
-	case errors.Is(err, tiktokshop.ErrTokenExpired), errors.Is(err, aliexpress.ErrTokenExpired):
+	case errors.Is(err, provider.ErrTokenExpired):
 		return ReasonTokenExpired, ExitFailed
-	case errors.Is(err, tiktokshop.ErrUnauthorized), errors.Is(err, aliexpress.ErrUnauthorized):
+	case errors.Is(err, provider.ErrUnauthorized):
 		return ReasonUnauthorized, ExitFailed
-	case errors.Is(err, tiktokshop.ErrForbidden), errors.Is(err, aliexpress.ErrForbidden):
+	case errors.Is(err, provider.ErrForbidden):
 		return ReasonForbidden, ExitFailed
-	case errors.Is(err, tiktokshop.ErrRateLimited), errors.Is(err, aliexpress.ErrRateLimited):
+	case errors.Is(err, provider.ErrRateLimited):
 		return ReasonRateLimited, ExitFailed
-	case errors.Is(err, tiktokshop.ErrUnavailable), errors.Is(err, aliexpress.ErrUnavailable):
+	case errors.Is(err, provider.ErrUnavailable):
 		return ReasonProviderUnavailable, ExitFailed
-	case errors.Is(err, tiktokshop.ErrMalformedResponse), errors.Is(err, aliexpress.ErrMalformedResponse):
+	case errors.Is(err, provider.ErrMalformedResponse):
 		return ReasonProviderMalformed, ExitFailed
 	case errors.Is(err, store.ErrUnreachable):
 		return ReasonDBUnreachable, ExitFailed

@@ -1,7 +1,6 @@
 package aliexpress
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -9,26 +8,20 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alitok/workspace-operator/internal/provider"
 	"github.com/alitok/workspace-operator/internal/provider/httpretry"
 )
 
-// Kinds of failure, for errors.Is. A sync task reacts to the kind, not to platform codes: re-authorize on
-// ErrUnauthorized, ask for permissions on ErrForbidden, come back later on ErrRateLimited and ErrUnavailable, and
-// report ErrMalformedResponse as a platform defect.
+// Kinds of failure, for errors.Is: the ones every platform client shares (package provider), so a sync task
+// handles them once. AliExpress: the platform answers "invalid or expired" alike (IllegalAccessToken), which is
+// ErrUnauthorized; ErrTokenExpired comes from the known expiry; an IP allow-list refusal is ErrForbidden.
 var (
-	// ErrUnauthorized: the platform refused the credentials (HTTP 401, invalid or expired token, bad signature).
-	ErrUnauthorized = errors.New("unauthorized")
-	// ErrTokenExpired: the access token is past its known expiry. It is also ErrUnauthorized. (The platform itself
-	// answers "invalid or expired" alike, which is reported as ErrUnauthorized.)
-	ErrTokenExpired = fmt.Errorf("%w: access token expired", ErrUnauthorized)
-	// ErrForbidden: the app or token may not make the call (permission, IP allow-list).
-	ErrForbidden = errors.New("forbidden")
-	// ErrRateLimited: too many calls (HTTP 429 or a call-limit code), still so after the retries.
-	ErrRateLimited = errors.New("rate limited")
-	// ErrUnavailable: the platform failed (5xx, service-provider error, transport failure), still so after retries.
-	ErrUnavailable = errors.New("service unavailable")
-	// ErrMalformedResponse: a response was not the JSON this client understands. Error.Page names the page.
-	ErrMalformedResponse = errors.New("malformed response")
+	ErrUnauthorized      = provider.ErrUnauthorized
+	ErrTokenExpired      = provider.ErrTokenExpired
+	ErrForbidden         = provider.ErrForbidden
+	ErrRateLimited       = provider.ErrRateLimited
+	ErrUnavailable       = provider.ErrUnavailable
+	ErrMalformedResponse = provider.ErrMalformedResponse
 )
 
 // Error is a failed call. It never holds the app secret, the access token or a signature: the platform's message is

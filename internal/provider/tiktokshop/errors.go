@@ -1,32 +1,25 @@
 package tiktokshop
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/alitok/workspace-operator/internal/provider"
 	"github.com/alitok/workspace-operator/internal/provider/httpretry"
 )
 
-// Kinds of failure, for errors.Is. A sync task reacts to the kind, not to platform codes: re-authorize on
-// ErrUnauthorized, ask for scopes on ErrForbidden, come back later on ErrRateLimited and ErrUnavailable, and report
-// ErrMalformedResponse as a platform defect.
+// Kinds of failure, for errors.Is: the ones every platform client shares (package provider), so a sync task
+// handles them once. TikTok Shop: a token the platform calls expired (105002) is ErrTokenExpired; an invalid or
+// revoked token or a bad signature ErrUnauthorized; a missing scope ErrForbidden.
 var (
-	// ErrUnauthorized: the platform refused the credentials (HTTP 401, invalid or revoked token, bad signature).
-	ErrUnauthorized = errors.New("unauthorized")
-	// ErrTokenExpired: the access token has expired, by the platform's word or by its known expiry. It is also
-	// ErrUnauthorized.
-	ErrTokenExpired = fmt.Errorf("%w: access token expired", ErrUnauthorized)
-	// ErrForbidden: the token lacks a scope the call needs (HTTP 403 or a permission code).
-	ErrForbidden = errors.New("forbidden")
-	// ErrRateLimited: too many requests (HTTP 429 or a rate-limit code), still so after the retries.
-	ErrRateLimited = errors.New("rate limited")
-	// ErrUnavailable: the platform failed (5xx, internal-error code, transport failure), still so after the retries.
-	ErrUnavailable = errors.New("service unavailable")
-	// ErrMalformedResponse: a response was not the JSON this client understands. Error.Page names the page.
-	ErrMalformedResponse = errors.New("malformed response")
+	ErrUnauthorized      = provider.ErrUnauthorized
+	ErrTokenExpired      = provider.ErrTokenExpired
+	ErrForbidden         = provider.ErrForbidden
+	ErrRateLimited       = provider.ErrRateLimited
+	ErrUnavailable       = provider.ErrUnavailable
+	ErrMalformedResponse = provider.ErrMalformedResponse
 )
 
 // Error is a failed call. It never holds the app secret, the access token or a signature: the platform's message is
