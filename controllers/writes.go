@@ -18,8 +18,14 @@ func withWriteFlag(ctx context.Context) context.Context {
 
 // wroteInPass reports whether a write was sent through a writeFlaggingClient with ctx.
 func wroteInPass(ctx context.Context) bool {
-	flag, ok := ctx.Value(wroteKey{}).(*atomic.Bool)
-	return ok && flag.Load()
+	flag := writeFlag(ctx)
+	return flag != nil && flag.Load()
+}
+
+// writeFlag is ctx's write flag, or nil outside a pass.
+func writeFlag(ctx context.Context) *atomic.Bool {
+	flag, _ := ctx.Value(wroteKey{}).(*atomic.Bool)
+	return flag
 }
 
 // writeFlaggingClient records, in the flag of the request's context, that a pass sent a write: what the pass
@@ -27,7 +33,7 @@ func wroteInPass(ctx context.Context) bool {
 type writeFlaggingClient struct{ client.Client }
 
 func markWrite(ctx context.Context) {
-	if flag, ok := ctx.Value(wroteKey{}).(*atomic.Bool); ok {
+	if flag := writeFlag(ctx); flag != nil {
 		flag.Store(true)
 	}
 }

@@ -29,7 +29,7 @@ import (
 // The identities the tests act as. Every one but the operator holds every permission through testRBAC, so that
 // a refusal can only come from an admission policy; the operator holds only its generated ClusterRole.
 const (
-	operatorUser   = "system:serviceaccount:workspace-operator-system:workspace-operator"
+	operatorUser   = testenv.OperatorUser
 	memberUser     = "alice@acme.example"
 	foreignSAUser  = "system:serviceaccount:other:ci"
 	gcUser         = "system:serviceaccount:kube-system:generic-garbage-collector"
@@ -97,10 +97,8 @@ func startPolicyEnv(t *testing.T) *policyEnv {
 // applyFile server-side applies every object of a YAML file as the administrator.
 func applyFile(t *testing.T, c client.Client, path string) {
 	t.Helper()
-	for _, u := range readObjects(t, path) {
-		if err := c.Apply(context.Background(), client.ApplyConfigurationFromUnstructured(u), client.FieldOwner("test"), client.ForceOwnership); err != nil {
-			t.Fatalf("applying %s %s from %s: %v", u.GetKind(), u.GetName(), path, err)
-		}
+	if err := testenv.ApplyYAMLFile(context.Background(), c, path); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -154,7 +152,9 @@ func admissionFiles(t *testing.T) []string {
 func installTestRBAC(t *testing.T, e *policyEnv) {
 	t.Helper()
 	ctx := context.Background()
-	applyFile(t, e.admin, filepath.Join(testenv.Root(), "config", "rbac", "role.yaml"))
+	if err := testenv.InstallOperatorRBAC(ctx, e.admin, operatorUser); err != nil {
+		t.Fatal(err)
+	}
 	everything := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: "admission-test-everything"},
 		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}}},
@@ -172,11 +172,6 @@ func installTestRBAC(t *testing.T, e *policyEnv) {
 			ObjectMeta: metav1.ObjectMeta{Name: "admission-test-everything"},
 			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: everything.Name},
 			Subjects:   subjects,
-		},
-		&rbacv1.ClusterRoleBinding{
-			ObjectMeta: metav1.ObjectMeta{Name: "workspace-operator"},
-			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "workspace-operator"},
-			Subjects:   []rbacv1.Subject{user(operatorUser)},
 		},
 	} {
 		if err := e.admin.Create(ctx, obj); err != nil {
