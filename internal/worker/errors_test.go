@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/alitok/workspace-operator/internal/pgtest"
+	"github.com/alitok/workspace-operator/internal/provider/tiktokshop/tiktokshoptest"
 )
 
 func TestSyncReportsBadCredentialFilesByName(t *testing.T) {
@@ -36,11 +37,11 @@ func TestSyncReportsBadCredentialFilesByName(t *testing.T) {
 			for _, part := range strings.Fields(strings.ReplaceAll(c.content, "\n", " ")) {
 				f.forbid(part) // the file's content, or any line of it
 			}
-			r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, creds)...).failed(t, ExitFailed, ReasonInvalidInput)
+			r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, creds)...).failed(t, ExitFailed, ReasonInvalidInput)
 			if !strings.Contains(r.errorText(), path) || !strings.Contains(r.errorText(), c.want) {
 				t.Errorf("error %q does not name %s (%q)", r.errorText(), path, c.want)
 			}
-			if len(tt.seen()) != 0 {
+			if len(tt.Requests()) != 0 {
 				t.Errorf("the platform was called with bad credentials")
 			}
 		})
@@ -52,7 +53,7 @@ func TestSyncReportsBadSecretsAndLists(t *testing.T) {
 	tt := newFakeTikTok(t)
 	creds := tt.credentials(f, true, time.Time{})
 	args := func(extra ...string) []string {
-		return syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, creds, extra...)
+		return syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, creds, extra...)
 	}
 	short := f.write("short-key", "tiny-key-6c")
 	f.forbid("tiny-key-6c")
@@ -81,7 +82,7 @@ func TestSyncReportsBadSecretsAndLists(t *testing.T) {
 	if !strings.Contains(r.errorText(), malformed) {
 		t.Errorf("error %q does not name the DSN file", r.errorText())
 	}
-	if len(tt.seen()) != 0 {
+	if len(tt.Requests()) != 0 {
 		t.Errorf("the platform was called although the inputs were bad")
 	}
 }
@@ -95,12 +96,12 @@ func TestSyncReportsAnUnreachableDatabase(t *testing.T) {
 	}
 	dsn := fmt.Sprintf("postgres://worker:%s@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=5", dbPassword, port)
 	f.forbid(dsn)
-	r := f.run(append(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, tt.credentials(f, true, time.Time{})),
+	r := f.run(append(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, time.Time{})),
 		"--database-dsn-file="+f.write("unreachable-dsn", dsn))...).failed(t, ExitFailed, ReasonDBUnreachable)
 	if !strings.Contains(r.errorText(), fmt.Sprint(port)) {
 		t.Errorf("error %q does not say where the database was looked for", r.errorText())
 	}
-	if len(tt.seen()) != 0 {
+	if len(tt.Requests()) != 0 {
 		t.Errorf("the platform was called without a database to write to")
 	}
 	// Data-subject tasks report it the same way.
@@ -115,14 +116,14 @@ func TestSyncReportsPlatformFailures(t *testing.T) {
 	tt := newFakeTikTok(t)
 	b1, b2, b3 := newBuyer(f, "alice"), newBuyer(f, "bob"), newBuyer(f, "carol")
 	at := time.Now().Add(-time.Hour)
-	tt.set("/order/202309/orders/search", fakeTikTokOrder("o1", b1, "UNPAID", at), fakeTikTokOrder("o2", b2, "UNPAID", at),
-		fakeTikTokOrder("o3", b3, "UNPAID", at))
+	tt.Seed(tiktokshoptest.FeatureOrders, tiktokshoptest.Order("o1", b1.tiktok(), "UNPAID", at),
+		tiktokshoptest.Order("o2", b2.tiktok(), "UNPAID", at), tiktokshoptest.Order("o3", b3.tiktok(), "UNPAID", at))
 
 	t.Run("revoked token", func(t *testing.T) {
 		f := f.with(t)
-		tt.update(func() { tt.revoked = true })
-		defer tt.update(func() { tt.revoked = false })
-		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, tt.credentials(f, true, time.Time{}))...)
+		tt.SetRevoked(true)
+		defer tt.SetRevoked(false)
+		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, time.Time{}))...)
 		r.failed(t, ExitFailed, ReasonUnauthorized)
 		if !strings.Contains(r.errorText(), "HTTP 401") {
 			t.Errorf("error = %q", r.errorText())
@@ -130,22 +131,22 @@ func TestSyncReportsPlatformFailures(t *testing.T) {
 	})
 	t.Run("expired token", func(t *testing.T) {
 		f := f.with(t)
-		before := len(tt.seen())
+		before := len(tt.Requests())
 		expired := time.Now().Add(-time.Hour).Truncate(time.Second)
-		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, tt.credentials(f, true, expired))...)
+		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, expired))...)
 		r.failed(t, ExitFailed, ReasonTokenExpired)
 		if r.result["tokenExpiresAt"] != expired.UTC().Format(time.RFC3339) {
 			t.Errorf("tokenExpiresAt = %v", r.result["tokenExpiresAt"])
 		}
-		if len(tt.seen()) != before {
+		if len(tt.Requests()) != before {
 			t.Errorf("an expired token was sent to the platform")
 		}
 	})
 	t.Run("corrupt page", func(t *testing.T) {
 		f := f.with(t)
-		tt.update(func() { tt.corruptPage = 2 })
-		defer tt.update(func() { tt.corruptPage = 0 })
-		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, tt.credentials(f, true, time.Time{}))...)
+		tt.SetCorruptPage(2)
+		defer tt.SetCorruptPage(0)
+		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, time.Time{}))...)
 		r.failed(t, ExitFailed, ReasonProviderMalformed)
 		if !strings.Contains(r.errorText(), "page 2") {
 			t.Errorf("error %q does not name the page", r.errorText())
@@ -160,7 +161,7 @@ func TestSyncReportsPlatformFailures(t *testing.T) {
 		creds := ae.credentials(f)
 		f.write(strings.TrimPrefix(creds, f.dir+"/")+"/access_token", "ae-revoked-token-77aa")
 		f.forbid("ae-revoked-token-77aa")
-		f.run(syncArgs(f, "AliExpress", "orders", "aliexpress-main", ae.srv.URL, creds)...).failed(t, ExitFailed, ReasonUnauthorized)
+		f.run(syncArgs(f, "AliExpress", "orders", "aliexpress-main", ae.url, creds)...).failed(t, ExitFailed, ReasonUnauthorized)
 	})
 }
 

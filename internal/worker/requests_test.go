@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alitok/workspace-operator/internal/provider/tiktokshop/tiktokshoptest"
 	"github.com/alitok/workspace-operator/internal/store"
 )
 
@@ -96,10 +97,10 @@ func TestEraseFindsWhatSyncWrote(t *testing.T) {
 	tt := newFakeTikTok(t)
 	alice, bob := newBuyer(f, "alice"), newBuyer(f, "bob")
 	at := time.Now().Add(-time.Hour)
-	tt.set("/order/202309/orders/search", fakeTikTokOrder("o1", alice, "UNPAID", at), fakeTikTokOrder("o2", bob, "UNPAID", at),
-		fakeTikTokOrder("o3", alice, "UNPAID", at))
+	tt.Seed(tiktokshoptest.FeatureOrders, tiktokshoptest.Order("o1", alice.tiktok(), "UNPAID", at),
+		tiktokshoptest.Order("o2", bob.tiktok(), "UNPAID", at), tiktokshoptest.Order("o3", alice.tiktok(), "UNPAID", at))
 	f.forbid(f.pseudonym("TikTokShop", alice.id), f.pseudonym("TikTokShop", bob.id))
-	f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, tt.credentials(f, true, time.Time{}))...).ok(t)
+	f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, time.Time{}))...).ok(t)
 
 	dir := filepath.Dir(f.write("subject/buyer_ids", "TikTokShop:"+alice.id+"\n"))
 	r := f.run("erase", "--tenant="+f.tenant, "--subject-dir="+dir, "--hmac-key-file="+f.keyFile, "--database-dsn-file="+f.dsnFile).ok(t)
@@ -108,7 +109,7 @@ func TestEraseFindsWhatSyncWrote(t *testing.T) {
 		t.Errorf("counts = %v, want alice's 2 orders and their addresses", r.result["counts"])
 	}
 	// The next sync brings nothing erased back.
-	again := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, tt.credentials(f, true, time.Time{}))...).ok(t)
+	again := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, time.Time{}))...).ok(t)
 	if again.count("counts", "written") != 0 || column(t, f.tenant, "orders", "buyer_name", "tiktok-shop", "o1") != "<null>" {
 		t.Errorf("re-sync restored erased data: %s", again.raw)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/alitok/workspace-operator/internal/provider/tiktokshop/tiktokshoptest"
 )
 
 // buyer is a data subject of the fake platforms.
@@ -21,20 +23,9 @@ func newBuyer(f *fixture, name string) buyer {
 	return b
 }
 
-// fakeTikTokOrder is an order of the fake TikTok Shop; a buyer without an id is known by email only.
-func fakeTikTokOrder(id string, b buyer, status string, updated time.Time) map[string]any {
-	return map[string]any{
-		"id": id, "status": status, "create_time": updated.Add(-time.Hour).Unix(), "update_time": updated.Unix(),
-		"user_id": b.id, "buyer_email": b.email,
-		"recipient_address": map[string]any{"name": b.name, "phone_number": "+49 30 123", "address_line1": "Examplestr. 1",
-			"postal_code": "10115", "region_code": "DE"},
-		"payment": map[string]any{"currency": "EUR", "total_amount": "24.90"},
-	}
-}
-
 func syncArgs(f *fixture, provider, feature, integration, baseURL, credsDir string, extra ...string) []string {
 	return append([]string{"sync", "--tenant=" + f.tenant, "--integration=" + integration, "--provider=" + provider,
-		"--feature=" + feature, "--account-id=7494512345678901234", "--credentials-dir=" + credsDir,
+		"--feature=" + feature, "--account-id=" + testShopID, "--credentials-dir=" + credsDir,
 		"--database-dsn-file=" + f.dsnFile, "--hmac-key-file=" + f.keyFile, "--api-base-url=" + baseURL}, extra...)
 }
 
@@ -44,11 +35,13 @@ func TestSyncTikTokOrdersWritesOnceAndSkipsRestrictedBuyers(t *testing.T) {
 	alice, bob, carol := newBuyer(f, "alice"), newBuyer(f, "bob"), newBuyer(f, "carol")
 	carol.id = "" // known by email only
 	day := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
-	tt.set("/order/202309/orders/search",
-		fakeTikTokOrder("o1", alice, "DELIVERED", day), fakeTikTokOrder("o2", bob, "SHIPPED", day),
-		fakeTikTokOrder("o3", carol, "UNPAID", day), fakeTikTokOrder("o4", alice, "AWAITING_SHIPMENT", day))
+	tt.Seed(tiktokshoptest.FeatureOrders,
+		tiktokshoptest.Order("o1", alice.tiktok(), "DELIVERED", day),
+		tiktokshoptest.Order("o2", bob.tiktok(), "SHIPPED", day),
+		tiktokshoptest.Order("o3", carol.tiktok(), "UNPAID", day),
+		tiktokshoptest.Order("o4", alice.tiktok(), "AWAITING_SHIPMENT", day))
 	expires := time.Now().Add(72 * time.Hour).Truncate(time.Second)
-	args := syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, tt.credentials(f, true, expires))
+	args := syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, expires))
 	pAlice, pBob, pCarol := f.pseudonym("TikTokShop", alice.id), f.pseudonym("TikTokShop", bob.id), f.pseudonym("email", carol.email)
 	f.forbid(pAlice, pBob, pCarol)
 
@@ -79,8 +72,8 @@ func TestSyncTikTokOrdersWritesOnceAndSkipsRestrictedBuyers(t *testing.T) {
 	}
 	// Two pages of two: the second asked for by the first's token, every request signed (the fake checks).
 	var tokens []string
-	for _, r := range tt.seen() {
-		tokens = append(tokens, r.query.Get("page_token"))
+	for _, r := range tt.Requests() {
+		tokens = append(tokens, r.Query.Get("page_token"))
 	}
 	if strings.Join(tokens, ",") != ",page-2" {
 		t.Errorf("page tokens sent = %q, want [\"\", page-2]", tokens)
@@ -96,10 +89,12 @@ func TestSyncTikTokOrdersWritesOnceAndSkipsRestrictedBuyers(t *testing.T) {
 	dave := newBuyer(f, "dave")
 	pDave := f.pseudonym("TikTokShop", dave.id)
 	f.forbid(pDave)
-	tt.set("/order/202309/orders/search",
-		fakeTikTokOrder("o1", alice, "DELIVERED", day), fakeTikTokOrder("o2", bob, "DELIVERED", day.Add(time.Hour)),
-		fakeTikTokOrder("o3", carol, "UNPAID", day), fakeTikTokOrder("o4", alice, "AWAITING_SHIPMENT", day),
-		fakeTikTokOrder("o5", dave, "UNPAID", day))
+	tt.Seed(tiktokshoptest.FeatureOrders,
+		tiktokshoptest.Order("o1", alice.tiktok(), "DELIVERED", day),
+		tiktokshoptest.Order("o2", bob.tiktok(), "DELIVERED", day.Add(time.Hour)),
+		tiktokshoptest.Order("o3", carol.tiktok(), "UNPAID", day),
+		tiktokshoptest.Order("o4", alice.tiktok(), "AWAITING_SHIPMENT", day),
+		tiktokshoptest.Order("o5", dave.tiktok(), "UNPAID", day))
 	list, _ := json.Marshal([]string{pBob, pDave})
 	restricted := f.run(append(args, "--restriction-list="+f.write("restrictions.json", string(list)),
 		"--since="+first.result["cursor"].(string))...).ok(t)
@@ -134,9 +129,9 @@ func TestSyncTikTokOrdersWritesOnceAndSkipsRestrictedBuyers(t *testing.T) {
 		t.Errorf("restricted buyer's new order was stored")
 	}
 	// The cursor went out as the lower bound of the listing.
-	last := tt.seen()[len(tt.seen())-1]
+	last := tt.Requests()[len(tt.Requests())-1]
 	var filter map[string]any
-	_ = json.Unmarshal([]byte(last.body), &filter)
+	_ = json.Unmarshal([]byte(last.Body), &filter)
 	if filter["update_time_ge"] != float64(cursor.Unix()) {
 		t.Errorf("--since sent as update_time_ge = %v, want %d", filter["update_time_ge"], cursor.Unix())
 	}
@@ -146,16 +141,16 @@ func TestSyncTikTokOtherFeatures(t *testing.T) {
 	f := newFixture(t)
 	tt := newFakeTikTok(t)
 	ts := time.Now().Add(-time.Hour).Unix()
-	tt.set("/product/202309/products/search",
+	tt.Seed(tiktokshoptest.FeatureProducts,
 		map[string]any{"id": "p1", "title": "Mug", "status": "ACTIVATE", "update_time": ts, "skus": []map[string]any{
 			{"id": "s1", "seller_sku": "MUG-1", "price": map[string]any{"currency": "EUR", "sale_price": "9.90"},
 				"inventory": []map[string]any{{"quantity": 3}, {"quantity": 2}}},
 			{"id": "s2", "seller_sku": "MUG-2", "inventory": []map[string]any{{"quantity": 1}}}}},
 		map[string]any{"id": "p2", "title": "Cap", "status": "DRAFT", "update_time": ts})
-	tt.set("/fulfillment/202309/packages/search",
+	tt.Seed(tiktokshoptest.FeatureFulfillment,
 		map[string]any{"id": "pk1", "status": "IN_TRANSIT", "tracking_number": "TRK1", "shipping_provider_name": "DHL",
 			"update_time": ts, "orders": []map[string]any{{"id": "o1"}}})
-	tt.set("/return_refund/202309/returns/search",
+	tt.Seed(tiktokshoptest.FeatureReturns,
 		map[string]any{"return_id": "r1", "order_id": "o1", "return_status": "RETURN_OR_REFUND_REQUEST_PENDING",
 			"return_type": "REFUND", "return_reason": "broken", "update_time": ts,
 			"refund_amount": map[string]any{"currency": "EUR", "refund_total": "9.90"}})
@@ -165,7 +160,7 @@ func TestSyncTikTokOtherFeatures(t *testing.T) {
 		feature, table string
 		n              int
 	}{{"products", "products", 2}, {"fulfillment", "shipments", 1}, {"returns", "returns", 1}} {
-		args := syncArgs(f, "TikTokShop", c.feature, "tiktok-shop", tt.srv.URL, creds)
+		args := syncArgs(f, "TikTokShop", c.feature, "tiktok-shop", tt.url, creds)
 		first := f.run(args...).ok(t)
 		if first.count("counts", "fetched") != c.n || first.count("counts", "written") != c.n {
 			t.Errorf("%s: counts = %v, want %d fetched and written", c.feature, first.result["counts"], c.n)
@@ -197,18 +192,18 @@ func TestSyncTikTokOtherFeatures(t *testing.T) {
 func TestSyncTikTokFindsTheShopCipherByAccountID(t *testing.T) {
 	f := newFixture(t)
 	tt := newFakeTikTok(t)
-	tt.set("/order/202309/orders/search", fakeTikTokOrder("o1", newBuyer(f, "alice"), "UNPAID", time.Now().Add(-time.Hour)))
+	tt.Seed(tiktokshoptest.FeatureOrders, tiktokshoptest.Order("o1", newBuyer(f, "alice").tiktok(), "UNPAID", time.Now().Add(-time.Hour)))
 	creds := tt.credentials(f, false, time.Time{})
 
-	r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, creds)...).ok(t)
+	r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, creds)...).ok(t)
 	if r.count("counts", "written") != 1 {
 		t.Errorf("counts = %v", r.result["counts"])
 	}
-	if seen := tt.seen(); len(seen) == 0 || seen[0].path != tiktokShopsPath {
+	if seen := tt.Requests(); len(seen) == 0 || seen[0].Path != tiktokshoptest.PathShops {
 		t.Errorf("first request = %+v, want the authorized-shops call", seen)
 	}
 
-	args := syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.srv.URL, creds)
+	args := syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, creds)
 	args[5] = "--account-id=999"
 	f.run(args...).failed(t, ExitFailed, ReasonAccountNotAuthorized)
 }
@@ -219,40 +214,19 @@ func TestSyncAliExpress(t *testing.T) {
 	alice, bob := newBuyer(f, "alice"), newBuyer(f, "bob")
 	pAlice, pBob := f.pseudonym("AliExpress", alice.id), f.pseudonym("AliExpress", bob.id)
 	f.forbid(pAlice, pBob)
-	// Platform times are Los Angeles wall-clock times.
-	la, _ := time.LoadLocation("America/Los_Angeles")
-	at := time.Now().Add(-24 * time.Hour).In(la).Format("2006-01-02 15:04:05")
-	order := func(id string, b buyer) map[string]any {
-		return map[string]any{"order_id": json.Number(id), "order_status": "WAIT_SELLER_SEND_GOODS", "gmt_create": at,
-			"gmt_update": at, "buyer_login_id": b.id, "buyer_signer_fullname": b.name,
-			"pay_amount": map[string]any{"amount": "3.50", "currency_code": "USD"}}
-	}
-	ae.orders = []map[string]any{order("3051000000000000001", alice), order("3051000000000000002", bob),
-		order("3051000000000000003", alice)}
-	for i, o := range ae.orders {
-		id := string(o["order_id"].(json.Number))
-		b := alice
-		if i == 1 {
-			b = bob
-		}
-		ae.details[id] = map[string]any{"order_status": "SELLER_SEND_GOODS", "gmt_create": at, "gmt_modified": at,
-			"buyer_info": map[string]any{"login_id": b.id}, "buyer_signer_fullname": b.name,
-			"receipt_address": map[string]any{"contact_person": b.name, "detail_address": "Main St 1", "city": "Berlin",
-				"zip": "10115", "country": "DE"},
-			"logistic_info_list": map[string]any{"global_aeop_tp_logistic_info_dto": []map[string]any{
-				{"logistics_no": "LP" + id[len(id)-1:], "logistics_service": "CAINIAO_STANDARD", "gmt_send": at}}}}
-	}
-	ae.products = []map[string]any{{"product_id": 1005001, "subject": "Lamp", "gmt_modified": at,
-		"product_min_price": "12.5", "currency_code": "USD"}}
-	ae.issues = []map[string]any{{"issue_id": 77, "order_id": json.Number("3051000000000000002"), "issue_status": "processing",
-		"reason_english": "not received", "buyer_login_id": bob.id, "gmt_modified": at}}
+	at := time.Now().Add(-24 * time.Hour).Truncate(time.Second)
+	ae.AddOrder("3051000000000000001", alice.aliexpress(), "WAIT_SELLER_SEND_GOODS", at)
+	ae.AddOrder("3051000000000000002", bob.aliexpress(), "WAIT_SELLER_SEND_GOODS", at)
+	ae.AddOrder("3051000000000000003", alice.aliexpress(), "WAIT_SELLER_SEND_GOODS", at)
+	ae.AddProduct("1005001", "Lamp", at)
+	ae.AddIssue("77", "3051000000000000002", bob.aliexpress(), "processing", at)
 	creds := ae.credentials(f)
 
 	for _, c := range []struct {
 		feature, table string
 		n              int
 	}{{"orders", "orders", 3}, {"fulfillment", "shipments", 3}, {"products", "products", 1}, {"returns", "returns", 1}} {
-		args := syncArgs(f, "AliExpress", c.feature, "aliexpress-main", ae.srv.URL, creds)
+		args := syncArgs(f, "AliExpress", c.feature, "aliexpress-main", ae.url, creds)
 		first := f.run(args...).ok(t)
 		if first.count("counts", "fetched") != c.n || first.count("counts", "written") != c.n {
 			t.Errorf("%s: counts = %v, want %d fetched and written", c.feature, first.result["counts"], c.n)

@@ -180,7 +180,7 @@ func TestGatewayRejectsWrongSecretAndErrorLeaksNothing(t *testing.T) {
 	if !errors.As(err, &e) || !errors.Is(err, ErrUnauthorized) || e.Code != "IncompleteSignature" {
 		t.Fatalf("error = %v, want unauthorized with the gateway's IncompleteSignature", err)
 	}
-	assertNoSecrets(t, err, "wrong-secret-value", testToken, g.seen()[0].params["sign"])
+	assertNoSecrets(t, err, "wrong-secret-value", testToken, g.seen()[0].Params["sign"])
 }
 
 func TestErrorsNeverEchoCredentials(t *testing.T) {
@@ -192,13 +192,13 @@ func TestErrorsNeverEchoCredentials(t *testing.T) {
 	if err == nil {
 		t.Fatal("ListOrders succeeded, want the echoed rejection")
 	}
-	assertNoSecrets(t, err, testAppSecret, testToken, g.seen()[0].params["sign"])
+	assertNoSecrets(t, err, testAppSecret, testToken, g.seen()[0].Params["sign"])
 }
 
 func TestTransportFailureIsRetriedAndLeaksNoURL(t *testing.T) {
 	g := newFakeGateway(t)
 	c, s := newTestClient(t, g)
-	g.srv.Close()
+	g.Close()
 
 	_, err := c.ListOrders(context.Background(), since, func(Order) error { return nil })
 	if !errors.Is(err, ErrUnavailable) || len(s.all()) != 2 {
@@ -220,7 +220,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Fatalf("error = %v, want the 307 reported", err)
 	}
 	for _, r := range g.seen() {
-		if r.path == "/elsewhere" {
+		if r.Path == "/elsewhere" {
 			t.Fatal("redirect was followed, replaying the signed form")
 		}
 	}

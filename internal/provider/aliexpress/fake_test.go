@@ -2,26 +2,21 @@ package aliexpress
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/alitok/workspace-operator/internal/provider/aliexpress/aliexpresstest"
 	"github.com/alitok/workspace-operator/internal/provider/httpretry"
 )
 
-// Test credentials. The fake gateway knows the same ones.
+// Test credentials. The fake gateway is given the same ones.
 const (
 	testAppKey    = "501234"
 	testAppSecret = "s3cr3t-app-secret"
@@ -40,39 +35,35 @@ type reply struct {
 	echo bool
 }
 
-// seen is a request as the fake gateway received it.
-type seen struct {
-	path     string
-	rawQuery string
-	form     url.Values // body parameters only
-	params   map[string]string
-}
-
 // jsonParam decodes the JSON business parameter name of r.
-func (s seen) jsonParam(t *testing.T, name string) map[string]any {
+func jsonParam(t *testing.T, r aliexpresstest.Request, name string) map[string]any {
 	t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal([]byte(s.params[name]), &m); err != nil {
-		t.Fatalf("parameter %s = %q: %v", name, s.params[name], err)
+	if err := json.Unmarshal([]byte(r.Params[name]), &m); err != nil {
+		t.Fatalf("parameter %s = %q: %v", name, r.Params[name], err)
 	}
 	return m
 }
 
-// fakeGateway is an AliExpress gateway stand-in. It checks app key, token and signature the way the platform
-// documents them, with its own signing code, and answers from a script keyed by API, status filter and page.
+// fakeGateway is the fake AliExpress gateway of aliexpresstest with the test credentials and clock. Calls that
+// pass its checks of app key, timestamp, signature and token get their answers from a script keyed by API,
+// status filter and page.
 type fakeGateway struct {
-	srv *httptest.Server
+	*aliexpresstest.Platform
+	url string
 
-	mu       sync.Mutex
-	script   map[string][]reply
-	requests []seen
+	mu     sync.Mutex
+	script map[string][]reply
 }
 
 func newFakeGateway(t *testing.T) *fakeGateway {
 	t.Helper()
-	g := &fakeGateway{script: map[string][]reply{}}
-	g.srv = httptest.NewTLSServer(http.HandlerFunc(g.serve))
-	t.Cleanup(g.srv.Close)
+	p := aliexpresstest.New(t.Cleanup)
+	p.AppKey, p.AppSecret, p.AccessToken = testAppKey, testAppSecret, testToken
+	p.Now = func() time.Time { return testNow }
+	g := &fakeGateway{Platform: p, script: map[string][]reply{}}
+	p.Override(http.HandlerFunc(g.serve))
+	g.url = p.StartTLS()
 	return g
 }
 
@@ -84,55 +75,17 @@ func (g *fakeGateway) on(api string, page int, replies ...reply) {
 	g.script[api+"|"+strconv.Itoa(page)] = replies
 }
 
-func (g *fakeGateway) seen() []seen {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]seen(nil), g.requests...)
-}
+func (g *fakeGateway) seen() []aliexpresstest.Request { return g.Requests() }
 
+// serve answers a call the platform has checked; its form is parsed.
 func (g *fakeGateway) serve(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		writeJSON(w, http.StatusMethodNotAllowed, `{}`)
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, `{}`)
-		return
-	}
-	params := map[string]string{}
-	for k, v := range r.Form { // query and body together, as the gateway reads them
-		params[k] = v[0]
-	}
-	g.mu.Lock()
-	g.requests = append(g.requests, seen{path: r.URL.Path, rawQuery: r.URL.RawQuery, form: r.PostForm, params: params})
-	g.mu.Unlock()
-
-	api := params["method"]
+	key := r.Form.Get("method")
 	if strings.HasPrefix(r.URL.Path, "/rest/") {
-		api = strings.TrimPrefix(r.URL.Path, "/rest")
+		key = strings.TrimPrefix(r.URL.Path, "/rest")
 	}
-	if params["app_key"] != testAppKey {
-		writeJSON(w, http.StatusOK, errorResponse("ISV", "InvalidAppKey", "The app key is invalid"))
-		return
-	}
-	ts, err := strconv.ParseInt(params["timestamp"], 10, 64)
-	if err != nil || params["sign_method"] != "sha256" || ts < testNow.UnixMilli()-300_000 || ts > testNow.UnixMilli()+300_000 {
-		writeJSON(w, http.StatusOK, errorResponse("ISV", "InvalidTimestamp", "The timestamp or sign method is invalid"))
-		return
-	}
-	if params["sign"] != gatewaySign(testAppSecret, api, params) {
-		writeJSON(w, http.StatusOK, errorResponse("ISV", "IncompleteSignature", "The request signature does not conform to platform standards"))
-		return
-	}
-	if params["access_token"] != testToken {
-		writeJSON(w, http.StatusOK, errorResponse("ISV", "IllegalAccessToken", "The specified access token is invalid or expired"))
-		return
-	}
-
-	key := api
 	page := 0
 	for _, name := range []string{"param_aeop_order_query", "aeop_a_e_product_list_query", "query_dto"} {
-		if v, ok := params[name]; ok {
+		if v := r.Form.Get(name); v != "" {
 			var q struct {
 				CurrentPage int    `json:"current_page"`
 				Status      string `json:"product_status_type"`
@@ -165,39 +118,13 @@ func (g *fakeGateway) serve(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(k, v)
 	}
 	if rep.echo {
-		rep.body = errorResponse("ISV", "MissingParameter", fmt.Sprintf("bad request %v (secret %s)", params, testAppSecret))
+		rep.body = errorResponse("ISV", "MissingParameter", fmt.Sprintf("bad request %v (secret %s)", r.Form, testAppSecret))
 	}
 	status := rep.status
 	if status == 0 {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, rep.body)
-}
-
-// gatewaySign is the documented signature, written independently of Sign so that a change to either shows:
-// HMAC-SHA256 keyed with the secret over [API path, for system APIs] + sorted key/value pairs but sign, uppercase hex.
-func gatewaySign(secret, api string, params map[string]string) string {
-	var keys []string
-	for k := range params {
-		if k != "sign" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	msg := ""
-	if strings.Contains(api, "/") {
-		msg = api
-	}
-	for _, k := range keys {
-		msg += k + params[k]
-	}
-	return hmacHexUpper(secret, msg)
-}
-
-func hmacHexUpper(key, msg string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte(msg))
-	return strings.ToUpper(hex.EncodeToString(m.Sum(nil)))
 }
 
 func errorResponse(typ, code, msg string) string {
@@ -257,8 +184,8 @@ func newTestClient(t *testing.T, g *fakeGateway, mutate ...func(*Config)) (*Clie
 	t.Helper()
 	s := &sleeps{}
 	cfg := Config{
-		BaseURL:     g.srv.URL,
-		HTTPClient:  g.srv.Client(),
+		BaseURL:     g.url,
+		HTTPClient:  g.Client(),
 		Credentials: Credentials{AppKey: testAppKey, AppSecret: testAppSecret, AccessToken: testToken},
 		Now:         func() time.Time { return testNow },
 		Retry: httpretry.Policy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 10 * time.Second,

@@ -37,17 +37,17 @@ func TestListOrdersWalksEveryPageInOrder(t *testing.T) {
 		t.Fatalf("requests = %d, want 3", len(reqs))
 	}
 	for i, r := range reqs {
-		q := r.jsonParam(t, "param_aeop_order_query")
+		q := jsonParam(t, r, "param_aeop_order_query")
 		want := map[string]any{"current_page": float64(i + 1), "page_size": float64(50),
 			// The platform's times are US Pacific: 12:00 UTC is 04:00 PST.
 			"modified_date_start": "2026-02-28 04:00:00", "modified_date_end": "2026-03-01 04:00:00"}
 		if !reflect.DeepEqual(q, want) {
 			t.Errorf("request %d query = %v, want %v", i+1, q, want)
 		}
-		if r.path != "/sync" || r.rawQuery != "method=aliexpress.trade.seller.orderlist.get" {
-			t.Errorf("request %d URL = %s?%s, want /sync?method=<api> and nothing else", i+1, r.path, r.rawQuery)
+		if r.Path != "/sync" || r.RawQuery != "method=aliexpress.trade.seller.orderlist.get" {
+			t.Errorf("request %d URL = %s?%s, want /sync?method=<api> and nothing else", i+1, r.Path, r.RawQuery)
 		}
-		if r.form.Get("access_token") != testToken || r.form.Get("sign") == "" {
+		if r.Form.Get("access_token") != testToken || r.Form.Get("sign") == "" {
 			t.Errorf("request %d: token and signature not in the POST form", i+1)
 		}
 	}
@@ -131,7 +131,7 @@ func TestGetOrderAddsAddressAndShipments(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("order =\n%+v\nwant\n%+v", got, want)
 	}
-	if p := g.seen()[0].params["param1"]; p != `{"order_id":3051234567890123456}` {
+	if p := g.seen()[0].Params["param1"]; p != `{"order_id":3051234567890123456}` {
 		t.Errorf("param1 = %s, want the ID as a JSON number with every digit", p)
 	}
 }

@@ -209,7 +209,7 @@ func TestPlatformRejectsWrongSecretAndErrorLeaksNothing(t *testing.T) {
 	if !errors.As(err, &e) || !errors.Is(err, ErrUnauthorized) || e.Code != 106001 {
 		t.Fatalf("error = %v, want unauthorized with the platform's signature code 106001", err)
 	}
-	assertNoSecrets(t, err, "wrong-secret-value", testToken, f.seen()[0].query.Get("sign"))
+	assertNoSecrets(t, err, "wrong-secret-value", testToken, f.seen()[0].Query.Get("sign"))
 }
 
 func TestErrorsNeverEchoCredentials(t *testing.T) {
@@ -221,13 +221,13 @@ func TestErrorsNeverEchoCredentials(t *testing.T) {
 	if err == nil {
 		t.Fatal("ListOrders succeeded, want the echoed rejection")
 	}
-	assertNoSecrets(t, err, testAppSecret, testToken, f.seen()[0].query.Get("sign"))
+	assertNoSecrets(t, err, testAppSecret, testToken, f.seen()[0].Query.Get("sign"))
 }
 
 func TestTransportFailureIsRetriedAndLeaksNoURL(t *testing.T) {
 	f := newFakePlatform(t)
 	c, s := newTestClient(t, f)
-	f.srv.Close() // connections are now refused
+	f.Close() // connections are now refused
 
 	_, err := c.ListOrders(context.Background(), since, func(Order) error { return nil })
 	if !errors.Is(err, ErrUnavailable) {
@@ -252,7 +252,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 		t.Fatalf("error = %v, want the 302 reported", err)
 	}
 	for _, r := range f.seen() {
-		if r.path == "/elsewhere" {
+		if r.Path == "/elsewhere" {
 			t.Fatal("redirect was followed, resending the token header")
 		}
 	}

@@ -2,25 +2,19 @@ package tiktokshop
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
-	"sort"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/alitok/workspace-operator/internal/provider/httpretry"
+	"github.com/alitok/workspace-operator/internal/provider/tiktokshop/tiktokshoptest"
 )
 
-// Test credentials. The fake platform knows the same ones.
+// Test credentials. The fake platform is given the same ones.
 const (
 	testAppKey    = "6a1b2c3d4e"
 	testAppSecret = "s3cr3t-app-secret"
@@ -41,30 +35,25 @@ type reply struct {
 	echo bool
 }
 
-// seen is a request as the fake platform received it.
-type seen struct {
-	method string
-	path   string
-	query  url.Values
-	header http.Header
-	body   string
-}
-
-// fakePlatform is a TikTok Shop stand-in. It checks app key, token and signature the way the platform documents
-// them, with its own signing code, and answers from a script keyed by path and page token.
+// fakePlatform is the fake TikTok Shop of tiktokshoptest with the test credentials and clock. Requests that pass
+// its checks of app key, token, timestamp, signature and shop cipher get their answers from a script keyed by
+// path and page token.
 type fakePlatform struct {
-	srv *httptest.Server
+	*tiktokshoptest.Platform
+	url string
 
-	mu       sync.Mutex
-	script   map[string][]reply // key: path + "|" + page_token
-	requests []seen
+	mu     sync.Mutex
+	script map[string][]reply // key: path + "|" + page_token
 }
 
 func newFakePlatform(t *testing.T) *fakePlatform {
 	t.Helper()
-	f := &fakePlatform{script: map[string][]reply{}}
-	f.srv = httptest.NewTLSServer(http.HandlerFunc(f.serve))
-	t.Cleanup(f.srv.Close)
+	p := tiktokshoptest.New(t.Cleanup)
+	p.AppKey, p.AppSecret, p.AccessToken, p.ShopCipher = testAppKey, testAppSecret, testToken, testCipher
+	p.Now = func() time.Time { return testNow }
+	f := &fakePlatform{Platform: p, script: map[string][]reply{}}
+	p.Override(http.HandlerFunc(f.serve))
+	f.url = p.StartTLS()
 	return f
 }
 
@@ -75,48 +64,11 @@ func (f *fakePlatform) on(path, pageToken string, replies ...reply) {
 	f.script[path+"|"+pageToken] = replies
 }
 
-func (f *fakePlatform) seen() []seen {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]seen(nil), f.requests...)
-}
+func (f *fakePlatform) seen() []tiktokshoptest.Request { return f.Requests() }
 
 func (f *fakePlatform) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	q := r.URL.Query()
 	f.mu.Lock()
-	f.requests = append(f.requests, seen{method: r.Method, path: r.URL.Path, query: q, header: r.Header.Clone(), body: string(body)})
-	f.mu.Unlock()
-
-	if q.Get("app_key") != testAppKey {
-		writeJSON(w, http.StatusOK, `{"code":36009004,"message":"Invalid credentials. Invalid `+"`app_key`"+` query parameter.","request_id":"r-appkey"}`)
-		return
-	}
-	if r.Header.Get("x-tts-access-token") != testToken {
-		writeJSON(w, http.StatusUnauthorized, `{"code":105001,"message":"Invalid credentials. The access token is invalid.","request_id":"r-token"}`)
-		return
-	}
-	ts, err := strconv.ParseInt(q.Get("timestamp"), 10, 64)
-	if err != nil || ts < testNow.Unix()-300 || ts > testNow.Unix()+300 {
-		writeJSON(w, http.StatusOK, `{"code":36009004,"message":"Invalid timestamp.","request_id":"r-ts"}`)
-		return
-	}
-	signBody := string(body)
-	if r.Method == http.MethodGet {
-		signBody = ""
-	}
-	if want := platformSign(testAppSecret, r.URL.Path, q, signBody); q.Get("sign") != want {
-		writeJSON(w, http.StatusOK, `{"code":106001,"message":"Invalid credentials. The sign is invalid.","request_id":"r-sign"}`)
-		return
-	}
-	shopScoped := r.URL.Path != pathShops
-	if shopScoped && q.Get("shop_cipher") != testCipher || !shopScoped && q.Has("shop_cipher") {
-		writeJSON(w, http.StatusOK, `{"code":36009004,"message":"Unexpected or missing shop_cipher.","request_id":"r-cipher"}`)
-		return
-	}
-
-	f.mu.Lock()
-	key := r.URL.Path + "|" + q.Get("page_token")
+	key := r.URL.Path + "|" + r.URL.Query().Get("page_token")
 	replies := f.script[key]
 	var rep reply
 	switch len(replies) {
@@ -144,32 +96,6 @@ func (f *fakePlatform) serve(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	writeJSON(w, status, rep.body)
-}
-
-// platformSign is the documented signature, written independently of Sign so that a change to either shows:
-// HMAC-SHA256 keyed with the secret over secret + path + sorted key/value pairs (without sign and access_token)
-// + body + secret, as lowercase hex.
-func platformSign(secret, path string, q url.Values, body string) string {
-	var keys []string
-	for k := range q {
-		if k == "sign" || k == "access_token" {
-			continue
-		}
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	msg := secret + path
-	for _, k := range keys {
-		msg += k + q[k][0]
-	}
-	msg += body + secret
-	return hmacHex(secret, msg)
-}
-
-func hmacHex(key, msg string) string {
-	m := hmac.New(sha256.New, []byte(key))
-	m.Write([]byte(msg))
-	return hex.EncodeToString(m.Sum(nil))
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {
@@ -212,8 +138,8 @@ func newTestClient(t *testing.T, f *fakePlatform, mutate ...func(*Config)) (*Cli
 	t.Helper()
 	s := &sleeps{}
 	cfg := Config{
-		BaseURL:     f.srv.URL,
-		HTTPClient:  f.srv.Client(),
+		BaseURL:     f.url,
+		HTTPClient:  f.Client(),
 		Credentials: Credentials{AppKey: testAppKey, AppSecret: testAppSecret, AccessToken: testToken, ShopCipher: testCipher},
 		Now:         func() time.Time { return testNow },
 		Retry: httpretry.Policy{MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: 10 * time.Second,

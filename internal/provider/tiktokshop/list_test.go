@@ -40,13 +40,13 @@ func TestListOrdersWalksEveryPageInOrder(t *testing.T) {
 	}
 	for i, wantToken := range []string{"", "p2", "p3"} {
 		r := reqs[i]
-		if r.method != http.MethodPost || r.query.Get("page_token") != wantToken || r.query.Get("page_size") != "50" ||
-			r.query.Get("sort_field") != "update_time" || r.query.Get("sort_order") != "ASC" {
-			t.Errorf("request %d = %s %v, want POST page_token %q page_size 50 sorted by update_time", i+1, r.method, r.query, wantToken)
+		if r.Method != http.MethodPost || r.Query.Get("page_token") != wantToken || r.Query.Get("page_size") != "50" ||
+			r.Query.Get("sort_field") != "update_time" || r.Query.Get("sort_order") != "ASC" {
+			t.Errorf("request %d = %s %v, want POST page_token %q page_size 50 sorted by update_time", i+1, r.Method, r.Query, wantToken)
 		}
 		var filter map[string]int64
-		if err := json.Unmarshal([]byte(r.body), &filter); err != nil {
-			t.Fatalf("request %d body %q: %v", i+1, r.body, err)
+		if err := json.Unmarshal([]byte(r.Body), &filter); err != nil {
+			t.Fatalf("request %d body %q: %v", i+1, r.Body, err)
 		}
 		if want := map[string]int64{"update_time_ge": since.Unix(), "update_time_lt": testNow.Unix()}; !reflect.DeepEqual(filter, want) {
 			t.Errorf("request %d filter = %v, want %v", i+1, filter, want)
@@ -61,7 +61,7 @@ func TestListOrdersFromTheBeginningSendsNoLowerBound(t *testing.T) {
 	if _, err := c.ListOrders(context.Background(), time.Time{}, func(Order) error { return nil }); err != nil {
 		t.Fatalf("ListOrders: %v", err)
 	}
-	if body := f.seen()[0].body; body != `{"update_time_lt":1772366400}` {
+	if body := f.seen()[0].Body; body != `{"update_time_lt":1772366400}` {
 		t.Errorf("filter = %s, want only the upper bound", body)
 	}
 }
@@ -119,11 +119,11 @@ func TestListProductsAsksForEveryStatusWithInclusiveBound(t *testing.T) {
 		t.Errorf("products = %+v, want %+v", got, want)
 	}
 	var filter map[string]any
-	_ = json.Unmarshal([]byte(f.seen()[0].body), &filter)
+	_ = json.Unmarshal([]byte(f.seen()[0].Body), &filter)
 	if filter["status"] != "ALL" || filter["update_time_le"] != float64(testNow.Unix()-1) || filter["update_time_ge"] != float64(since.Unix()) {
 		t.Errorf("filter = %v, want status ALL and [since, now-1s]", filter)
 	}
-	if q := f.seen()[0].query; q.Has("sort_field") {
+	if q := f.seen()[0].Query; q.Has("sort_field") {
 		t.Errorf("products search sent sort_field %q, which it does not take", q.Get("sort_field"))
 	}
 }
@@ -185,8 +185,8 @@ func TestAuthorizedShopsIsASignedGetWithoutCipher(t *testing.T) {
 	if want := []Shop{{ID: "7494", Name: "Demo", Region: "GB", Cipher: "GCP_x", Code: "GBLC", SellerType: "LOCAL"}}; !reflect.DeepEqual(shops, want) {
 		t.Errorf("shops = %+v, want %+v", shops, want)
 	}
-	if r := f.seen()[0]; r.method != http.MethodGet || r.body != "" {
-		t.Errorf("request = %s with body %q, want GET without body", r.method, r.body)
+	if r := f.seen()[0]; r.Method != http.MethodGet || r.Body != "" {
+		t.Errorf("request = %s with body %q, want GET without body", r.Method, r.Body)
 	}
 }
 

@@ -1,0 +1,386 @@
+// Package aliexpresstest is a fake AliExpress Open Platform (IOP) gateway: one seller's account, served by any
+// listener, TLS or not.
+//
+// It checks every call's app key, timestamp, sign method, signature and access token the way the platform
+// documents them, with signing code of its own rather than the client's, and serves the page-numbered order,
+// product and dispute lists and the order details from the records it is given. The lists ignore their
+// modification-time filters: every listing returns all the feature's records, so a sync with a cursor sees them
+// again.
+//
+// It does not depend on package testing: unit tests, an end-to-end test serving it to the worker's image and a
+// `go run` program can all use it.
+package aliexpresstest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The features, named as the worker's --feature flag names them.
+const (
+	FeatureProducts = "products"
+	FeatureOrders   = "orders"
+	// FeatureFulfillment's records are order details: AliExpress has no shipment list, so a fulfillment sync
+	// walks the orders and fetches each one's details, which carry its shipments and address.
+	FeatureFulfillment = "fulfillment"
+	// FeatureReturns' records are disputes ("issues").
+	FeatureReturns = "returns"
+)
+
+// The business APIs the platform serves.
+const (
+	APIOrderList   = "aliexpress.trade.seller.orderlist.get"
+	APIOrderInfo   = "aliexpress.solution.order.info.get"
+	APIProductList = "aliexpress.solution.product.list.get"
+	APIIssueList   = "aliexpress.issue.issuelist.get"
+)
+
+// The names of the credential files the worker reads from its --credentials-dir.
+const (
+	FileAppKey      = "app_key"
+	FileAppSecret   = "app_secret"
+	FileAccessToken = "access_token"
+	FileExpireAt    = "access_token_expire_at"
+)
+
+var features = []string{FeatureProducts, FeatureOrders, FeatureFulfillment, FeatureReturns}
+
+// Platform is a fake AliExpress gateway. Its exported fields are read while it serves: set them before serving
+// and change its behaviour afterwards only through its methods, which are safe for concurrent use.
+type Platform struct {
+	// AppKey and AppSecret identify the app; AccessToken is the seller's token. New makes them random.
+	AppKey, AppSecret, AccessToken string
+	// SellerID is the seller account the token acts for, an Integration's account ID. Calls do not carry it: a
+	// token belongs to one seller. New makes it random.
+	SellerID string
+	// AccessTokenExpiresAt, when not zero, is when the token expires: later calls fail with IllegalAccessToken,
+	// and CredentialFiles carries the expiry.
+	AccessTokenExpiresAt time.Time
+	// PageSize is the most records a page of the order and product lists carries, whatever the request asks
+	// for; 0 leaves it to the request. New sets 2, so that a handful of records already spans pages. The dispute
+	// list always pages as asked: it reports an item count, from which the client works out the pages.
+	PageSize int
+	// Now is the platform's clock: request timestamps must be within 5 minutes of it. time.Now when nil.
+	Now func() time.Time
+
+	cleanup []func(func())
+
+	mu          sync.Mutex
+	records     map[string][]map[string]any // by feature
+	revoked     bool
+	corruptPage int
+	override    http.Handler
+	requests    []Request
+	srv         *httptest.Server
+}
+
+// Request is a call as the gateway received it, whether or not it passed the checks.
+type Request struct {
+	Method string
+	Path   string
+	// RawQuery is the URL's query: business calls carry only method=<api> there.
+	RawQuery string
+	// Form is the POST form, body parameters only.
+	Form url.Values
+	// Params are the parameters as the gateway reads them, query and form together, first values.
+	Params map[string]string
+	// API is the API called: a business API's method, or a system API's path after /rest.
+	API string
+}
+
+// New returns a platform with random credentials and no records. cleanup, when given (a test's t.Cleanup fits),
+// is where StartTLS registers the server's Close; without it the caller closes the platform.
+func New(cleanup ...func(func())) *Platform {
+	return &Platform{
+		AppKey: "50" + randomDigits(4), AppSecret: randomHex(16), AccessToken: "50000" + randomHex(20),
+		SellerID: "2" + randomDigits(9), PageSize: 2, cleanup: cleanup, records: map[string][]map[string]any{},
+	}
+}
+
+// Handler returns the gateway, to serve on any listener.
+func (p *Platform) Handler() http.Handler { return http.HandlerFunc(p.serve) }
+
+// StartTLS serves the platform on a local TLS server (httptest's certificate, see Client) and returns its
+// https:// URL, the gateway base URL to give a client. A second call returns the same URL.
+func (p *Platform) StartTLS() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.srv == nil {
+		p.srv = httptest.NewTLSServer(p.Handler())
+		for _, register := range p.cleanup {
+			register(p.Close)
+		}
+	}
+	return p.srv.URL
+}
+
+// Client returns an HTTP client that trusts the server StartTLS started, or nil before StartTLS.
+func (p *Platform) Client() *http.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.srv == nil {
+		return nil
+	}
+	return p.srv.Client()
+}
+
+// Close stops the server StartTLS started; calls to it are then refused. It may be called more than once.
+func (p *Platform) Close() {
+	p.mu.Lock()
+	srv := p.srv
+	p.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// CredentialFiles returns the credential files (name → content) the worker reads from its --credentials-dir
+// for this seller: app_key, app_secret and access_token, plus access_token_expire_at (Unix seconds) when
+// AccessTokenExpiresAt is set.
+func (p *Platform) CredentialFiles() map[string]string {
+	files := map[string]string{FileAppKey: p.AppKey, FileAppSecret: p.AppSecret, FileAccessToken: p.AccessToken}
+	if !p.AccessTokenExpiresAt.IsZero() {
+		files[FileExpireAt] = strconv.FormatInt(p.AccessTokenExpiresAt.Unix(), 10)
+	}
+	return files
+}
+
+// Seed replaces the records of feature with records, in the APIs' shapes: order list items (Order), order
+// details with an "id" (OrderDetail), products (Product, listed as onSelling; the other statuses list nothing)
+// or disputes (Issue). The platform keeps the maps: do not change them afterwards.
+func (p *Platform) Seed(feature string, records ...map[string]any) {
+	mustFeature(feature)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.records[feature] = append([]map[string]any(nil), records...)
+}
+
+func (p *Platform) add(feature string, records ...map[string]any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.records[feature] = append(p.records[feature], records...)
+}
+
+// SetRevoked makes every call fail as with a revoked token (IllegalAccessToken), or stops it.
+func (p *Platform) SetRevoked(revoked bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.revoked = revoked
+}
+
+// SetCorruptPage makes page n of every list come back with a record list that is not a list, so the page
+// cannot be read; 0 stops it.
+func (p *Platform) SetCorruptPage(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.corruptPage = n
+}
+
+// Override hands every call that passes the gateway's checks (app key, timestamp, signature, token, path) to h
+// instead of the platform's own APIs; nil restores them. Client tests script replies this way (call limits,
+// server errors, odd pages) and keep the checks. The request's form is parsed already.
+func (p *Platform) Override(h http.Handler) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.override = h
+}
+
+// Requests returns the calls received so far, oldest first.
+func (p *Platform) Requests() []Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Request(nil), p.requests...)
+}
+
+func (p *Platform) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// serve checks a call as the gateway does. Business APIs are POST /sync?method=<api>, system APIs POST
+// /rest/<path>; either reads its parameters from the query and the form alike.
+func (p *Platform) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	formErr := r.ParseForm()
+	params := map[string]string{}
+	for k, v := range r.Form {
+		params[k] = v[0]
+	}
+	api, system := params["method"], strings.HasPrefix(r.URL.Path, "/rest/")
+	if system {
+		api = strings.TrimPrefix(r.URL.Path, "/rest")
+	}
+	p.mu.Lock()
+	p.requests = append(p.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
+		Form: r.PostForm, Params: params, API: api})
+	revoked, override := p.revoked, p.override
+	p.mu.Unlock()
+
+	now := p.now()
+	ts, tsErr := strconv.ParseInt(params["timestamp"], 10, 64)
+	switch {
+	case r.Method != http.MethodPost || formErr != nil:
+		errorReply(w, "MissingParameter", "The request must be a POST with a form")
+	case params["app_key"] != p.AppKey:
+		errorReply(w, "InvalidAppKey", "The app key is invalid")
+	case tsErr != nil || params["sign_method"] != "sha256" ||
+		ts < now.UnixMilli()-300_000 || ts > now.UnixMilli()+300_000:
+		errorReply(w, "InvalidTimestamp", "The timestamp or sign method is invalid")
+	case params["sign"] != sign(p.AppSecret, api, params):
+		errorReply(w, "IncompleteSignature", "The request signature does not conform to platform standards")
+	case revoked || params["access_token"] != p.AccessToken ||
+		!p.AccessTokenExpiresAt.IsZero() && !now.Before(p.AccessTokenExpiresAt):
+		errorReply(w, "IllegalAccessToken", "The specified access token is invalid or expired")
+	case !system && (r.URL.Path != "/sync" || r.URL.Query().Get("method") != api):
+		errorReply(w, "InvalidApiPath", "The API path is invalid")
+	case override != nil:
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		override.ServeHTTP(w, r)
+	default:
+		p.answer(w, api, params)
+	}
+}
+
+// query is what the platform reads of a call's JSON business parameter.
+type query struct {
+	CurrentPage int         `json:"current_page"`
+	PageSize    int         `json:"page_size"`
+	Status      string      `json:"product_status_type"`
+	OrderID     json.Number `json:"order_id"`
+}
+
+// businessParams are the business APIs' JSON parameters.
+var businessParams = []string{"param_aeop_order_query", "aeop_a_e_product_list_query", "query_dto", "param1"}
+
+func (p *Platform) answer(w http.ResponseWriter, api string, params map[string]string) {
+	var q query
+	for _, name := range businessParams {
+		if v, ok := params[name]; ok {
+			if err := json.Unmarshal([]byte(v), &q); err != nil {
+				errorReply(w, "InvalidParameter", "Parameter "+name+" is not valid JSON")
+				return
+			}
+		}
+	}
+	q.CurrentPage = max(q.CurrentPage, 1)
+	resp, ok := p.response(api, q)
+	if !ok {
+		errorReply(w, "InvalidApiPath", "The API "+api+" does not exist")
+		return
+	}
+	writeJSON(w, map[string]any{strings.ReplaceAll(api, ".", "_") + "_response": resp, "request_id": randomHex(6)})
+}
+
+// response is a business API's response object, or false for an API the platform does not know.
+func (p *Platform) response(api string, q query) (map[string]any, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// list is a page of records, or on the corrupt page something that is not a list.
+	list := func(items []map[string]any) any {
+		if p.corruptPage == q.CurrentPage {
+			return map[string]any{"oops": true}
+		}
+		return items
+	}
+	switch api {
+	case APIOrderList:
+		all, size := p.records[FeatureOrders], p.listSize(q.PageSize)
+		items, pages := page(all, q.CurrentPage, size)
+		return map[string]any{"result": map[string]any{"success": true, "error_code": "1", "total_page": pages,
+			"total_count": len(all), "current_page": q.CurrentPage, "page_size": size,
+			"target_list": map[string]any{"aeop_order_item_dto": list(items)}}}, true
+	case APIOrderInfo:
+		for _, d := range p.records[FeatureFulfillment] {
+			if fmt.Sprint(d["id"]) == q.OrderID.String() {
+				return map[string]any{"result": map[string]any{"success": true, "data": d}}, true
+			}
+		}
+		return map[string]any{"result": map[string]any{"success": false, "error_code": "ORDER_NOT_FOUND",
+			"error_message": "The order does not exist or does not belong to the seller"}}, true
+	case APIProductList:
+		var all []map[string]any
+		if q.Status == "onSelling" {
+			all = p.records[FeatureProducts]
+		}
+		items, pages := page(all, q.CurrentPage, p.listSize(q.PageSize))
+		return map[string]any{"result": map[string]any{"success": true, "total_page": pages,
+			"product_count": len(all), "current_page": q.CurrentPage,
+			"aeop_a_e_product_display_d_t_o_list": map[string]any{"item_display_dto": list(items)}}}, true
+	case APIIssueList:
+		all, size := p.records[FeatureReturns], q.PageSize
+		if size < 1 {
+			size = 20
+		}
+		items, _ := page(all, q.CurrentPage, size)
+		return map[string]any{"current_page": q.CurrentPage, "page_size": size, "total_item": len(all),
+			"data_list": map[string]any{"issue_api_issue_dto": list(items)}}, true
+	}
+	return nil, false
+}
+
+// listSize is the page size of the order and product lists: the request's, capped at PageSize.
+func (p *Platform) listSize(asked int) int {
+	size := asked
+	if size < 1 {
+		size = 20
+	}
+	if p.PageSize > 0 {
+		size = min(size, p.PageSize)
+	}
+	return size
+}
+
+// page cuts page n (from 1) of size records out of all and returns it with the page count.
+func page(all []map[string]any, n, size int) ([]map[string]any, int) {
+	from, to := min((n-1)*size, len(all)), min(n*size, len(all))
+	return all[from:to], (len(all) + size - 1) / size
+}
+
+// errorReply writes the gateway's error shape; the gateway answers errors with HTTP 200.
+func errorReply(w http.ResponseWriter, code, msg string) {
+	writeJSON(w, map[string]any{"error_response": map[string]any{"type": "ISV", "code": code, "msg": msg,
+		"request_id": randomHex(6)}})
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func mustFeature(feature string) {
+	for _, f := range features {
+		if f == feature {
+			return
+		}
+	}
+	panic(fmt.Sprintf("aliexpresstest: unknown feature %q (want products, orders, fulfillment or returns)", feature))
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail
+	return hex.EncodeToString(b)
+}
+
+func randomDigits(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b)
+}

@@ -1,0 +1,337 @@
+// Package tiktokshoptest is a fake TikTok Shop Open API: one seller's shop, served by any listener, TLS or not.
+//
+// It checks every request's app key, access token, timestamp, shop cipher and signature the way the platform
+// documents them, with signing code of its own rather than the client's, and serves the token-paginated searches
+// of products, orders, packages and returns from the records it is given. The searches ignore their filters:
+// every listing returns all the feature's records, so a sync with a cursor sees them again.
+//
+// It does not depend on package testing: unit tests, an end-to-end test serving it to the worker's image and a
+// `go run` program can all use it.
+package tiktokshoptest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The features, named as the worker's --feature flag names them.
+const (
+	FeatureProducts    = "products"
+	FeatureOrders      = "orders"
+	FeatureFulfillment = "fulfillment"
+	FeatureReturns     = "returns"
+)
+
+// The API paths the platform serves.
+const (
+	PathShops    = "/authorization/202309/shops"
+	PathProducts = "/product/202309/products/search"
+	PathOrders   = "/order/202309/orders/search"
+	PathPackages = "/fulfillment/202309/packages/search"
+	PathReturns  = "/return_refund/202309/returns/search"
+)
+
+// search is a feature's search API: its path and the data field holding its records.
+type search struct{ path, field string }
+
+var searches = map[string]search{
+	FeatureProducts:    {PathProducts, "products"},
+	FeatureOrders:      {PathOrders, "orders"},
+	FeatureFulfillment: {PathPackages, "packages"},
+	FeatureReturns:     {PathReturns, "return_orders"},
+}
+
+// The names of the credential files the worker reads from its --credentials-dir.
+const (
+	FileAppKey      = "app_key"
+	FileAppSecret   = "app_secret"
+	FileAccessToken = "access_token"
+	FileShopCipher  = "shop_cipher"
+	FileExpireAt    = "access_token_expire_at"
+)
+
+// maxBody bounds what is read of a request body; search filters are tiny.
+const maxBody = 1 << 20
+
+// Platform is a fake TikTok Shop. Its exported fields are read while it serves: set them before serving and
+// change its behaviour afterwards only through its methods, which are safe for concurrent use.
+type Platform struct {
+	// AppKey and AppSecret identify the app; AccessToken is the seller's token. New makes them random.
+	AppKey, AppSecret, AccessToken string
+	// ShopID and ShopCipher name the one shop the token may act for: ShopID is an Integration's account ID,
+	// ShopCipher what every shop-scoped call must carry. New makes them random.
+	ShopID, ShopCipher string
+	// AccessTokenExpiresAt, when not zero, is when the token expires: later calls fail as expired, and
+	// CredentialFiles carries the expiry.
+	AccessTokenExpiresAt time.Time
+	// PageSize is the most records a search page carries, whatever the request asks for; 0 leaves it to the
+	// request. New sets 2, so that a handful of records already spans pages.
+	PageSize int
+	// Now is the platform's clock: request timestamps must be within 5 minutes of it. time.Now when nil.
+	Now func() time.Time
+
+	cleanup []func(func())
+
+	mu          sync.Mutex
+	records     map[string][]map[string]any // by feature
+	revoked     bool
+	corruptPage int
+	override    http.Handler
+	requests    []Request
+	srv         *httptest.Server
+}
+
+// Request is a request as the platform received it, whether or not it passed the checks.
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   string
+}
+
+// New returns a platform with random credentials and no records. cleanup, when given (a test's t.Cleanup fits),
+// is where StartTLS registers the server's Close; without it the caller closes the platform.
+func New(cleanup ...func(func())) *Platform {
+	return &Platform{
+		AppKey: "6" + randomHex(6), AppSecret: randomHex(20), AccessToken: "ROW_" + randomHex(24),
+		ShopID: "7" + randomDigits(18), ShopCipher: "ROW_" + randomHex(16),
+		PageSize: 2, cleanup: cleanup, records: map[string][]map[string]any{},
+	}
+}
+
+// Handler returns the platform's API, to serve on any listener.
+func (p *Platform) Handler() http.Handler { return http.HandlerFunc(p.serve) }
+
+// StartTLS serves the platform on a local TLS server (httptest's certificate, see Client) and returns its
+// https:// URL, the API base URL to give a client. A second call returns the same URL.
+func (p *Platform) StartTLS() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.srv == nil {
+		p.srv = httptest.NewTLSServer(p.Handler())
+		for _, register := range p.cleanup {
+			register(p.Close)
+		}
+	}
+	return p.srv.URL
+}
+
+// Client returns an HTTP client that trusts the server StartTLS started, or nil before StartTLS.
+func (p *Platform) Client() *http.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.srv == nil {
+		return nil
+	}
+	return p.srv.Client()
+}
+
+// Close stops the server StartTLS started; calls to it are then refused. It may be called more than once.
+func (p *Platform) Close() {
+	p.mu.Lock()
+	srv := p.srv
+	p.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// CredentialFiles returns the credential files (name → content) the worker reads from its --credentials-dir
+// for this shop: app_key, app_secret, access_token and shop_cipher, plus access_token_expire_at (Unix seconds)
+// when AccessTokenExpiresAt is set. Without shop_cipher the worker looks the shop up by its --account-id.
+func (p *Platform) CredentialFiles() map[string]string {
+	files := map[string]string{FileAppKey: p.AppKey, FileAppSecret: p.AppSecret, FileAccessToken: p.AccessToken,
+		FileShopCipher: p.ShopCipher}
+	if !p.AccessTokenExpiresAt.IsZero() {
+		files[FileExpireAt] = strconv.FormatInt(p.AccessTokenExpiresAt.Unix(), 10)
+	}
+	return files
+}
+
+// Seed replaces the records feature's search serves with records, in the search API's shape (see Order,
+// Product, Package and Return). The platform keeps the maps: do not change them afterwards.
+func (p *Platform) Seed(feature string, records ...map[string]any) {
+	mustFeature(feature)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.records[feature] = append([]map[string]any(nil), records...)
+}
+
+func (p *Platform) add(feature string, record map[string]any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.records[feature] = append(p.records[feature], record)
+}
+
+// SetRevoked makes every call fail as with a revoked token (HTTP 401, code 105001), or stops it.
+func (p *Platform) SetRevoked(revoked bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.revoked = revoked
+}
+
+// SetCorruptPage makes page n of every search come back with a record list that is not a list, so the page
+// cannot be read; 0 stops it.
+func (p *Platform) SetCorruptPage(n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.corruptPage = n
+}
+
+// Override hands every request that passes the platform's checks (app key, token, timestamp, signature, shop
+// cipher) to h instead of the platform's own endpoints; nil restores them. Client tests script replies this way
+// (rate limits, server errors, odd pages) and keep the checks. h can read the request's body.
+func (p *Platform) Override(h http.Handler) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.override = h
+}
+
+// Requests returns the requests received so far, oldest first.
+func (p *Platform) Requests() []Request {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]Request(nil), p.requests...)
+}
+
+func (p *Platform) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+func (p *Platform) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	q := r.URL.Query()
+	p.mu.Lock()
+	p.requests = append(p.requests, Request{Method: r.Method, Path: r.URL.Path, Query: q, Header: r.Header.Clone(),
+		Body: string(body)})
+	revoked, override := p.revoked, p.override
+	p.mu.Unlock()
+
+	now := p.now()
+	ts, tsErr := strconv.ParseInt(q.Get("timestamp"), 10, 64)
+	signed := string(body)
+	if r.Method == http.MethodGet {
+		signed = ""
+	}
+	shopScoped := r.URL.Path != PathShops
+	switch {
+	case q.Get("app_key") != p.AppKey:
+		reply(w, http.StatusOK, 36009004, "Invalid credentials. Invalid `app_key` query parameter.", nil)
+	case revoked || r.Header.Get("x-tts-access-token") != p.AccessToken:
+		reply(w, http.StatusUnauthorized, 105001, "Invalid credentials. The access token is invalid.", nil)
+	case !p.AccessTokenExpiresAt.IsZero() && !now.Before(p.AccessTokenExpiresAt):
+		reply(w, http.StatusUnauthorized, 105002, "Expired credentials. The access token has expired.", nil)
+	case tsErr != nil || ts < now.Unix()-300 || ts > now.Unix()+300:
+		reply(w, http.StatusOK, 36009004, "Invalid timestamp.", nil)
+	case q.Get("sign") != sign(p.AppSecret, r.URL.Path, q, signed):
+		reply(w, http.StatusOK, 106001, "Invalid credentials. The sign is invalid.", nil)
+	case shopScoped && q.Get("shop_cipher") != p.ShopCipher, !shopScoped && q.Has("shop_cipher"):
+		reply(w, http.StatusOK, 36009004, "Unexpected or missing shop_cipher.", nil)
+	case override != nil:
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		override.ServeHTTP(w, r)
+	case r.URL.Path == PathShops && r.Method == http.MethodGet:
+		reply(w, http.StatusOK, 0, "Success", map[string]any{"shops": []map[string]any{
+			{"id": "7494000000000000001", "cipher": "ROW_othershop", "name": "Other shop", "region": "GB",
+				"code": "GBLCOTHER", "seller_type": "LOCAL"},
+			{"id": p.ShopID, "cipher": p.ShopCipher, "name": "Test shop", "region": "GB", "code": "GBLCTEST",
+				"seller_type": "LOCAL"},
+		}})
+	default:
+		p.search(w, r, q, body)
+	}
+}
+
+// search serves a page of a feature's records. Page tokens are "page-N"; the last page has an empty
+// next_page_token.
+func (p *Platform) search(w http.ResponseWriter, r *http.Request, q url.Values, body []byte) {
+	feature := ""
+	for f, s := range searches {
+		if s.path == r.URL.Path {
+			feature = f
+		}
+	}
+	if feature == "" || r.Method != http.MethodPost || !json.Valid(body) {
+		reply(w, http.StatusNotFound, 36009009, "Not found.", nil)
+		return
+	}
+	page := 1
+	if tok := q.Get("page_token"); tok != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(tok, "page-"))
+		if err != nil || n < 1 || !strings.HasPrefix(tok, "page-") {
+			reply(w, http.StatusOK, 36009004, "Invalid page_token.", nil)
+			return
+		}
+		page = n
+	}
+	size, _ := strconv.Atoi(q.Get("page_size"))
+	if size < 1 {
+		reply(w, http.StatusOK, 36009004, "Invalid page_size.", nil)
+		return
+	}
+	field := searches[feature].field
+
+	if p.PageSize > 0 {
+		size = min(size, p.PageSize)
+	}
+	p.mu.Lock()
+	all, corrupt := p.records[feature], p.corruptPage == page
+	p.mu.Unlock()
+	if corrupt {
+		reply(w, http.StatusOK, 0, "Success", map[string]any{field: map[string]any{"oops": true}})
+		return
+	}
+	from, to := min((page-1)*size, len(all)), min(page*size, len(all))
+	data := map[string]any{field: all[from:to], "total_count": len(all), "next_page_token": ""}
+	if to < len(all) {
+		data["next_page_token"] = "page-" + strconv.Itoa(page+1)
+	}
+	reply(w, http.StatusOK, 0, "Success", data)
+}
+
+// reply writes the platform's envelope: code 0 and data on success, a code and message otherwise.
+func reply(w http.ResponseWriter, status, code int, message string, data any) {
+	body := map[string]any{"code": code, "message": message, "request_id": "2026" + randomHex(8)}
+	if data != nil {
+		body["data"] = data
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
+}
+
+func mustFeature(feature string) {
+	if _, ok := searches[feature]; !ok {
+		panic(fmt.Sprintf("tiktokshoptest: unknown feature %q (want products, orders, fulfillment or returns)", feature))
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read does not fail
+	return hex.EncodeToString(b)
+}
+
+func randomDigits(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	for i := range b {
+		b[i] = '0' + b[i]%10
+	}
+	return string(b)
+}
