@@ -56,6 +56,24 @@ build: ## Build the operator binary into bin/.
 run: ## Run the operator against the cluster of $KUBECONFIG.
 	go run . --config $(CONFIG)
 
+##@ Image
+
+# The image's tag: the chart's appVersion, so the chart and the image name the same version.
+VERSION ?= $(shell sed -n 's/^appVersion:[[:space:]]*//p' charts/workspace-operator/Chart.yaml | tr -d "\"'")
+COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+IMAGE_REPO ?= ghcr.io/alitok/workspace-operator
+# PEM files of CA certificates to add to the image's bundle (a private CA, an egress proxy).
+EXTRA_CA ?=
+IMAGE_ENV = VERSION=$(VERSION) COMMIT=$(COMMIT) IMAGE_REPO=$(IMAGE_REPO)
+
+.PHONY: image
+image: ## Build bin/workspace-operator (linux, static) and the image bin/image/workspace-operator-$(VERSION).tar, no engine.
+	$(IMAGE_ENV) hack/image.sh $(addprefix --extra-ca ,$(EXTRA_CA))
+
+.PHONY: image-push
+image-push: ## Build the image and push it to $(IMAGE_REPO):$(VERSION) (the release path).
+	$(IMAGE_ENV) hack/image.sh --push $(addprefix --extra-ca ,$(EXTRA_CA))
+
 ##@ Local control plane
 
 .PHONY: local-up
