@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Builds the tools this project runs — the Kubernetes control plane (kube-apiserver, etcd,
-# kube-controller-manager, kubectl), controller-gen, and on request the ESO controller, helm and kwok — from the
-# Go module proxy into bin/, keyed by version. A tool already built is skipped, so a second run costs nothing.
+# kube-controller-manager, kubectl), controller-gen, and on request the ESO controller, helm, kwok and the node
+# components of the real single-node cluster (kubelet, kube-scheduler, kube-proxy, kube-router; hack/node.sh) —
+# from the Go module proxy into bin/, keyed by version. A tool already built is skipped, so a second run costs
+# nothing.
 #
-# Usage: hack/build-tools.sh [control-plane] [controller-gen] [eso] [helm] [kwok]   (no argument: the first two)
+# Usage: hack/build-tools.sh [control-plane] [controller-gen] [eso] [helm] [kwok] [node]
+#        (no argument: the first two)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,16 +20,16 @@ ASSETS_DIR="$bin/k8s-${KUBE_VERSION}-etcd-${ETCD_VERSION}"
 
 say() { printf '==> %s\n' "$*" >&2; }
 
-# build_in MODULE_DIR OUTPUT PACKAGE: go build PACKAGE inside a tool module, unless OUTPUT exists.
+# build_in MODULE_DIR OUTPUT PACKAGE [LDFLAGS]: go build PACKAGE inside a tool module, unless OUTPUT exists.
 build_in() {
-  local dir=$1 out=$2 pkg=$3
+  local dir=$1 out=$2 pkg=$3 ldflags=${4:-}
   if [ -x "$out" ]; then
     return 0
   fi
   say "building $(basename "$out") from $pkg (first build takes minutes; later runs skip it)"
   local start=$SECONDS
   mkdir -p "$(dirname "$out")"
-  (cd "$root/hack/tools/$dir" && CGO_ENABLED=0 go build -trimpath -o "$out.tmp" "$pkg")
+  (cd "$root/hack/tools/$dir" && CGO_ENABLED=0 go build -trimpath ${ldflags:+-ldflags "$ldflags"} -o "$out.tmp" "$pkg")
   mv "$out.tmp" "$out"
   say "built $(basename "$out") in $((SECONDS - start))s"
 }
@@ -47,12 +50,35 @@ go_install() {
   ln -sfn "$name-$version" "$bin/$name"
 }
 
+# kube_ldflags stamps the Kubernetes version into a binary: without it the binaries report v0.0.0-master, which
+# kubectl, Helm (a chart's kubeVersion) and the node's status show.
+kube_ldflags() {
+  local minor=${KUBE_VERSION#v*.}; minor=${minor%%.*}
+  local major=${KUBE_VERSION#v}; major=${major%%.*}
+  local pkg flags=""
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    flags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=$major -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean"
+  done
+  echo "${flags# }"
+}
+
 control_plane() {
   build_in etcd "$ASSETS_DIR/etcd" .
-  build_in kube "$ASSETS_DIR/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
-  build_in kube "$ASSETS_DIR/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager
-  build_in kube "$ASSETS_DIR/kubectl" k8s.io/kubernetes/cmd/kubectl
+  build_in kube "$ASSETS_DIR/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver "$(kube_ldflags)"
+  build_in kube "$ASSETS_DIR/kube-controller-manager" k8s.io/kubernetes/cmd/kube-controller-manager "$(kube_ldflags)"
+  build_in kube "$ASSETS_DIR/kubectl" k8s.io/kubernetes/cmd/kubectl "$(kube_ldflags)"
   ln -sfn "$(basename "$ASSETS_DIR")/kubectl" "$bin/kubectl"
+}
+
+# The node components of hack/node.sh, and kube-router (NetworkPolicy enforcement).
+NODE_DIR="$bin/node-${KUBE_VERSION}"
+KUBE_ROUTER_DIR="$bin/kube-router-${KUBE_ROUTER_VERSION}"
+node() {
+  build_in kube "$NODE_DIR/kubelet" k8s.io/kubernetes/cmd/kubelet "$(kube_ldflags)"
+  build_in kube "$NODE_DIR/kube-scheduler" k8s.io/kubernetes/cmd/kube-scheduler "$(kube_ldflags)"
+  build_in kube "$NODE_DIR/kube-proxy" k8s.io/kubernetes/cmd/kube-proxy "$(kube_ldflags)"
+  build_in kube-router "$KUBE_ROUTER_DIR/kube-router" github.com/cloudnativelabs/kube-router/v2/cmd/kube-router \
+    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION"
 }
 
 main() {
@@ -64,6 +90,9 @@ main() {
       controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION" ;;
       helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
       kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+      node) node ;;
+      node-dir) echo "$NODE_DIR" ;;
+      kube-router-dir) echo "$KUBE_ROUTER_DIR" ;;
       eso) build_in eso "$bin/eso-${ESO_VERSION}/external-secrets" github.com/external-secrets/external-secrets ;;
       assets-dir) echo "$ASSETS_DIR" ;;
       *) echo "unknown tool: $w" >&2; exit 2 ;;
