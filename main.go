@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -27,10 +28,15 @@ import (
 	"github.com/alitok/workspace-operator/internal/audit"
 	"github.com/alitok/workspace-operator/internal/config"
 	"github.com/alitok/workspace-operator/internal/memlimit"
+	"github.com/alitok/workspace-operator/internal/version"
 	"github.com/alitok/workspace-operator/internal/worker"
 )
 
 func main() {
+	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "-version" || os.Args[1] == "version") {
+		fmt.Println(version.String())
+		return
+	}
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
 		case "audit":
@@ -154,6 +160,18 @@ func run(args []string) error {
 	if err != nil {
 		return fmt.Errorf("creating manager: %w", err)
 	}
+	if cfg.Worker.Image == "" {
+		cfg.Worker.Image = ownImage(context.Background(), mgr.GetAPIReader())
+	}
+	setupLog.Info("Jobs run the worker image", "image", cfg.Worker.Image)
+	if len(cfg.JobEgress.APIServer) == 0 {
+		// Access exports write to the API server; their Pods may reach it only through an egress rule.
+		rules, err := controllers.APIServerEgress(context.Background(), mgr.GetAPIReader())
+		if err != nil {
+			setupLog.Error(err, "Access export Jobs will not reach the API server: set jobEgress.apiServer in the configuration")
+		}
+		cfg.JobEgress.APIServer = rules
+	}
 	if err := (&controllers.TenantReconciler{
 		Client:    mgr.GetClient(),
 		APIReader: mgr.GetAPIReader(),
@@ -188,4 +206,29 @@ func run(args []string) error {
 	}
 	setupLog.Info("starting manager", "namespacePrefix", cfg.NamespacePrefix, "allowedRegions", cfg.AllowedRegions)
 	return mgr.Start(ctrl.SetupSignalHandler())
+}
+
+// defaultImageRepository is the operator's image repository; its tag is the binary's version.
+const defaultImageRepository = "ghcr.io/alitok/workspace-operator"
+
+// ownImage is the image of the operator's own container, read from its Pod (POD_NAME and POD_NAMESPACE, set by
+// the Deployment through the downward API), so that the Jobs follow whatever image the Deployment was given.
+// Outside a Pod, or when the Pod cannot be read, it is the release image of this binary's version.
+func ownImage(ctx context.Context, r client.Reader) string {
+	fallback := defaultImageRepository + ":" + version.Version
+	name, ns := os.Getenv("POD_NAME"), os.Getenv("POD_NAMESPACE")
+	if name == "" || ns == "" {
+		return fallback
+	}
+	pod := &corev1.Pod{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, pod); err != nil {
+		ctrl.Log.WithName("setup").Error(err, "cannot read the operator's own Pod; Jobs run the release image", "image", fallback)
+		return fallback
+	}
+	for _, c := range pod.Spec.Containers {
+		if c.Name == "manager" {
+			return c.Image
+		}
+	}
+	return fallback
 }

@@ -425,8 +425,11 @@ func (r *DataRequestReconciler) recordResult(ctx context.Context, s *requestScop
 	case !succeeded || parseErr != nil || !wr.OK:
 		dr.Status.Phase = workspacesv1alpha1.RequestPhaseFailed
 		reason := wr.Error
-		if reason == "" && parseErr != nil {
-			reason = "the Job left no readable result"
+		if reason == "" {
+			// The Pod was killed or evicted before it could report: say what the cluster saw.
+			if reason, err = jobFailure(ctx, r.Client, job); err != nil {
+				return err
+			}
 		}
 		return stalled(ReasonJobFailed, "Job %s/%s failed: %s; file a new DataRequest once the cause is fixed", job.Namespace, job.Name, truncate(reason, maxFailureMessage))
 	case len(res.HeldCategories) > 0:
@@ -446,29 +449,6 @@ func truncate(s string, n int) string {
 		return s[:n]
 	}
 	return s
-}
-
-// terminationMessage returns the termination message of the Job's newest Pod.
-func terminationMessage(ctx context.Context, c client.Reader, j *batchv1.Job) (string, error) {
-	pods := &corev1.PodList{}
-	if err := c.List(ctx, pods, client.InNamespace(j.Namespace), client.MatchingLabels{batchv1.JobNameLabel: j.Name}); err != nil {
-		return "", err
-	}
-	var newest *corev1.Pod
-	for idx := range pods.Items {
-		if p := &pods.Items[idx]; newest == nil || newest.CreationTimestamp.Before(&p.CreationTimestamp) {
-			newest = p
-		}
-	}
-	if newest == nil {
-		return "", nil
-	}
-	for _, cs := range newest.Status.ContainerStatuses {
-		if t := cs.State.Terminated; t != nil && t.Message != "" {
-			return t.Message, nil
-		}
-	}
-	return "", nil
 }
 
 // receipt is the SHA-256 of a value's JSON form.

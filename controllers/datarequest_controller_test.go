@@ -501,7 +501,7 @@ func TestRetentionCronJobCarriesRulesAndActiveHolds(t *testing.T) {
 		}
 		return strings.Join(cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Args, " ")
 	}
-	want := "worker retention --tenant=retention --keep=orders=2555,logs=30 --database-dsn-file=/var/run/workspace/database/dsn --hmac-key-file=/var/run/workspace/hmac/key"
+	want := "worker retention --tenant=retention --keep=orders=2555,logs=30 --database-dsn-file=/var/run/workspace/database/dsn"
 	eventually(t, waitTimeout, func() error {
 		if got := args(); got != want+" --held-categories=logs" {
 			return fmt.Errorf("args = %q", got)

@@ -65,7 +65,7 @@ func requestLabels(tenant, dr string) map[string]string {
 func requestJob(cfg *config.Config, dr *workspacesv1alpha1.DataRequest, tenant, ns, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.JobApplyConfiguration {
 	name := requestObjectName(dr.Name)
 	task := requestTask(dr.Spec.Type)
-	args := append([]string{task, "--tenant=" + tenant, "--subject-dir=" + subjectMountPath}, tenantDataArgs()...)
+	args := append([]string{task, "--tenant=" + tenant, "--subject-dir=" + subjectMountPath}, tenantDataArgs(true)...)
 	if len(held) > 0 {
 		args = append(args, "--held-categories="+categoryList(held))
 	}
@@ -81,7 +81,7 @@ func requestJob(cfg *config.Config, dr *workspacesv1alpha1.DataRequest, tenant, 
 		labels:         requestLabels(tenant, dr.Name),
 		serviceAccount: name,
 		region:         region,
-		mounts:         append(tenantDataMounts(), mount{name: "subject", path: subjectMountPath, secret: subjectCopyName(dr.Name)}),
+		mounts:         append(tenantDataMounts(true), mount{name: "subject", path: subjectMountPath, secret: subjectCopyName(dr.Name)}),
 	}
 	if task == "export" {
 		args = append(args, "--export-secret="+cfg.Privacy.ExportNamespace+"/"+exportSecretName(dr.Name))

@@ -397,16 +397,9 @@ const maxFailureMessage = 1024
 // failureMessage describes a failed Job: its Pod's termination message (the worker's JSON result), else the
 // Job's own failure condition.
 func (r *IntegrationReconciler) failureMessage(ctx context.Context, j *batchv1.Job) (string, error) {
-	msg, err := terminationMessage(ctx, r.Client, j)
+	msg, err := jobFailure(ctx, r.Client, j)
 	if err != nil {
 		return "", err
-	}
-	if msg == "" {
-		for _, c := range j.Status.Conditions {
-			if c.Type == batchv1.JobFailed {
-				msg = fmt.Sprintf("%s: %s", c.Reason, c.Message)
-			}
-		}
 	}
 	return fmt.Sprintf("Job %s failed: %s", j.Name, truncate(msg, maxFailureMessage)), nil
 }

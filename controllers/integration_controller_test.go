@@ -472,7 +472,7 @@ func TestPurgeOnDisconnectRunsFirstAndRetriesAfterFailure(t *testing.T) {
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-purge"}, job); err != nil {
 		t.Fatal(err)
 	}
-	if args := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " "); args != "worker purge --tenant=disconnect --integration=shop --database-dsn-file=/var/run/workspace/database/dsn --hmac-key-file=/var/run/workspace/hmac/key" {
+	if args := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " "); args != "worker purge --tenant=disconnect --integration=shop --database-dsn-file=/var/run/workspace/database/dsn" {
 		t.Errorf("purge args = %q", args)
 	}
 	// Nothing is revoked while the purge runs.

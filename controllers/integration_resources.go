@@ -180,19 +180,22 @@ func desiredEgressPolicy(cfg *config.Config, i *workspacesv1alpha1.Integration, 
 }
 
 // syncJob is the worker run of one feature's sync.
-func syncJob(i *workspacesv1alpha1.Integration, tenant, region string, f workspacesv1alpha1.FeatureName) workerJob {
+func syncJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string, f workspacesv1alpha1.FeatureName) workerJob {
 	l := integrationLabels(tenant, i.Name, componentSync)
 	l[FeatureLabel] = string(f)
 	args := append([]string{"sync",
 		"--tenant=" + tenant, "--integration=" + i.Name, "--provider=" + string(i.Spec.Provider),
 		"--feature=" + string(f), "--account-id=" + i.Spec.Account.ID, "--credentials-dir=" + credentialsMountPath},
-		tenantDataArgs()...)
+		tenantDataArgs(true)...)
+	if base := cfg.Providers[i.Spec.Provider].APIBaseURL; base != "" {
+		args = append(args, "--api-base-url="+base)
+	}
 	return workerJob{
 		labels:         l,
 		serviceAccount: syncAccountName(i.Name),
 		args:           append(args, "--restriction-dir="+restrictionMountPath),
 		region:         region,
-		mounts: append(tenantDataMounts(),
+		mounts: append(tenantDataMounts(true),
 			mount{name: "credentials", path: credentialsMountPath, secret: credentialsName(i.Name)},
 			mount{name: "restrictions", path: restrictionMountPath, configMap: restrictionListName, optional: true}),
 	}
@@ -204,7 +207,7 @@ func desiredCronJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenan
 	if schedule == "" {
 		schedule = cfg.Providers[i.Spec.Provider].Features[f.Name].Schedule
 	}
-	job := syncJob(i, tenant, region, f.Name)
+	job := syncJob(cfg, i, tenant, region, f.Name)
 	return batchv1ac.CronJob(cronJobName(i.Name, f.Name), i.Namespace).
 		WithLabels(job.labels).
 		WithSpec(batchv1ac.CronJobSpec().
@@ -220,7 +223,7 @@ func desiredCronJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenan
 
 // desiredPurgeJob removes the integration's synced data when it is disconnected with onDisconnect: Purge.
 func desiredPurgeJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.JobApplyConfiguration {
-	args := append([]string{"purge", "--tenant=" + tenant, "--integration=" + i.Name}, tenantDataArgs()...)
+	args := append([]string{"purge", "--tenant=" + tenant, "--integration=" + i.Name}, tenantDataArgs(false)...)
 	if len(held) > 0 {
 		args = append(args, "--held-categories="+categoryList(held))
 	}
@@ -229,7 +232,7 @@ func desiredPurgeJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tena
 		serviceAccount: syncAccountName(i.Name),
 		args:           args,
 		region:         region,
-		mounts:         tenantDataMounts(),
+		mounts:         tenantDataMounts(false),
 	}
 	return batchv1ac.Job(purgeJobName(i.Name), i.Namespace).WithLabels(w.labels).WithSpec(w.jobSpec(cfg))
 }

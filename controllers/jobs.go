@@ -1,10 +1,17 @@
 package controllers
 
 import (
+	"context"
+	"fmt"
+	"maps"
+	"strings"
+
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/alitok/workspace-operator/internal/config"
 )
@@ -98,8 +105,10 @@ func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecAppl
 		spec.WithNodeSelector(map[string]string{regionNodeLabel: w.region})
 	}
 	spec.WithContainers(container)
+	podLabels := maps.Clone(w.labels)
+	podLabels[TaskLabel] = w.args[0]
 	return corev1ac.PodTemplateSpec().
-		WithLabels(w.labels).
+		WithLabels(podLabels).
 		WithSpec(spec)
 }
 
@@ -112,15 +121,95 @@ func (w workerJob) jobSpec(cfg *config.Config) *batchv1ac.JobSpecApplyConfigurat
 		WithTemplate(w.podTemplate(cfg))
 }
 
-// tenantDataMounts are what every run touching a tenant's data reads: its database DSN and HMAC key.
-func tenantDataMounts() []mount {
-	return []mount{
-		{name: "database", path: databaseMountPath, secret: databaseSecretName},
-		{name: "hmac-key", path: hmacKeyMountPath, secret: hmacKeySecretName},
+// tenantDataMounts are what a run reads to reach the tenant's data: its database DSN, and the HMAC key for the
+// runs that pseudonymize subjects (sync and the data-subject tasks). Purge and retention select rows by tenant,
+// integration and age only, so they are not given the key.
+func tenantDataMounts(withHMACKey bool) []mount {
+	m := []mount{{name: "database", path: databaseMountPath, secret: databaseSecretName}}
+	if withHMACKey {
+		m = append(m, mount{name: "hmac-key", path: hmacKeyMountPath, secret: hmacKeySecretName})
 	}
+	return m
 }
 
 // tenantDataArgs are the flags pointing a run at the mounts of tenantDataMounts.
-func tenantDataArgs() []string {
-	return []string{"--database-dsn-file=" + databaseMountPath + "/dsn", "--hmac-key-file=" + hmacKeyMountPath + "/" + hmacKeyField}
+func tenantDataArgs(withHMACKey bool) []string {
+	args := []string{"--database-dsn-file=" + databaseMountPath + "/dsn"}
+	if withHMACKey {
+		args = append(args, "--hmac-key-file="+hmacKeyMountPath+"/"+hmacKeyField)
+	}
+	return args
+}
+
+// newestPod returns the Job's most recently created Pod, or nil when none is left.
+func newestPod(ctx context.Context, c client.Reader, j *batchv1.Job) (*corev1.Pod, error) {
+	pods := &corev1.PodList{}
+	if err := c.List(ctx, pods, client.InNamespace(j.Namespace), client.MatchingLabels{batchv1.JobNameLabel: j.Name}); err != nil {
+		return nil, err
+	}
+	var newest *corev1.Pod
+	for idx := range pods.Items {
+		if p := &pods.Items[idx]; newest == nil || newest.CreationTimestamp.Before(&p.CreationTimestamp) {
+			newest = p
+		}
+	}
+	return newest, nil
+}
+
+// terminationMessage returns the termination message of the Job's newest Pod: the worker's JSON result.
+func terminationMessage(ctx context.Context, c client.Reader, j *batchv1.Job) (string, error) {
+	pod, err := newestPod(ctx, c, j)
+	if pod == nil || err != nil {
+		return "", err
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if t := cs.State.Terminated; t != nil && t.Message != "" {
+			return t.Message, nil
+		}
+	}
+	return "", nil
+}
+
+// jobFailure says why a Job failed: the worker's result when its Pod left one, else what the cluster saw — the
+// Pod's reason (Evicted, OOMKilled, an exit code), or that no Pod is left, and the Job's Failed condition — so
+// a run killed or evicted before it could report is reported all the same.
+func jobFailure(ctx context.Context, c client.Reader, j *batchv1.Job) (string, error) {
+	msg, err := terminationMessage(ctx, c, j)
+	if msg != "" || err != nil {
+		return msg, err
+	}
+	pod, err := newestPod(ctx, c, j)
+	if err != nil {
+		return "", err
+	}
+	return describeFailure(j, pod), nil
+}
+
+func describeFailure(j *batchv1.Job, pod *corev1.Pod) string {
+	var parts []string
+	switch {
+	case pod == nil:
+		parts = append(parts, "its Pod is gone (deleted or evicted) without a result")
+	default:
+		if pod.Status.Reason != "" {
+			parts = append(parts, strings.TrimSpace(fmt.Sprintf("Pod %s %s: %s", pod.Name, pod.Status.Reason, pod.Status.Message)))
+		}
+		for _, cs := range pod.Status.ContainerStatuses {
+			if t := cs.State.Terminated; t != nil {
+				parts = append(parts, fmt.Sprintf("container %s terminated: %s, exit code %d", cs.Name, t.Reason, t.ExitCode))
+			}
+		}
+		if pod.DeletionTimestamp != nil {
+			parts = append(parts, fmt.Sprintf("Pod %s was deleted before it reported", pod.Name))
+		}
+		if len(parts) == 0 {
+			parts = append(parts, fmt.Sprintf("Pod %s left no result (phase %s)", pod.Name, pod.Status.Phase))
+		}
+	}
+	for _, cond := range j.Status.Conditions {
+		if cond.Type == batchv1.JobFailed && cond.Status == corev1.ConditionTrue {
+			parts = append(parts, fmt.Sprintf("%s: %s", cond.Reason, cond.Message))
+		}
+	}
+	return strings.Join(parts, "; ")
 }

@@ -22,6 +22,15 @@ const (
 	componentPurge         = "purge"
 )
 
+// TaskLabel names the worker task a Job's Pod runs; the Jobs' egress NetworkPolicies select Pods by it.
+const TaskLabel = "workspaces.alitok.ai/task"
+
+// The worker's tasks: every one reads or writes tenant data; only an Access export writes to the API server.
+var (
+	workerTasks    = []string{"sync", "erase", "export", "rectify", "purge", "retention"}
+	apiServerTasks = []string{"export"}
+)
+
 // tenantLabels are the labels every object of a tenant carries.
 func tenantLabels(tenant, component string) map[string]string {
 	return map[string]string{

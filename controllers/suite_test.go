@@ -222,6 +222,7 @@ func (s *syncBuffer) String() string {
 // provider holding each test tenant's credentials under its own path, and Jobs that fail at once.
 func testConfig() *config.Config {
 	cfg := config.Default()
+	cfg.Worker.Image = "ghcr.io/alitok/workspace-operator:test"
 	cfg.Jobs.BackoffLimit = 0
 	var data []any
 	for _, tenant := range []string{"${TENANT}"} {

@@ -363,7 +363,11 @@ func (r *TenantReconciler) reconcileNamespace(ctx context.Context, s *tenantScop
 func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScope) error {
 	t := s.tenant
 	err := func() error {
-		for _, np := range desiredNetworkPolicies(t, s.namespace) {
+		jobPolicies, err := desiredJobEgressPolicies(r.Config, t, s.namespace)
+		if err != nil {
+			return err
+		}
+		for _, np := range append(desiredNetworkPolicies(t, s.namespace), jobPolicies...) {
 			if err := applyExact(ctx, r.Client, *np.Name, s.namespace, np, networkingv1ac.ExtractNetworkPolicy, networkPolicySpec); err != nil {
 				return fmt.Errorf("applying NetworkPolicy %s: %w", *np.Name, err)
 			}

@@ -81,7 +81,7 @@ func retentionKeep(t *workspacesv1alpha1.Tenant) string {
 }
 
 func desiredRetentionCronJob(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.CronJobApplyConfiguration {
-	args := append([]string{"retention", "--tenant=" + t.Name, "--keep=" + retentionKeep(t)}, tenantDataArgs()...)
+	args := append([]string{"retention", "--tenant=" + t.Name, "--keep=" + retentionKeep(t)}, tenantDataArgs(false)...)
 	if len(held) > 0 {
 		args = append(args, "--held-categories="+categoryList(held))
 	}
@@ -90,7 +90,7 @@ func desiredRetentionCronJob(cfg *config.Config, t *workspacesv1alpha1.Tenant, n
 		serviceAccount: maintenanceAccountName,
 		args:           args,
 		region:         region,
-		mounts:         tenantDataMounts(),
+		mounts:         tenantDataMounts(false),
 	}
 	return batchv1ac.CronJob(retentionCronJobName, ns).WithLabels(w.labels).
 		WithSpec(batchv1ac.CronJobSpec().
@@ -130,6 +130,16 @@ func (r *TenantReconciler) reconcileDatabaseCredentials(ctx context.Context, s *
 	return nil
 }
 
+// desiredTenantPurgeJob deletes all of the tenant's synced data but what legal holds keep.
+func desiredTenantPurgeJob(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.JobApplyConfiguration {
+	args := append([]string{"purge", "--tenant=" + t.Name}, tenantDataArgs(false)...)
+	if len(held) > 0 {
+		args = append(args, "--held-categories="+categoryList(held))
+	}
+	w := workerJob{labels: tenantLabels(t.Name, componentPurge), serviceAccount: maintenanceAccountName, args: args, region: region, mounts: tenantDataMounts(false)}
+	return batchv1ac.Job(tenantPurgeJobName, ns).WithLabels(w.labels).WithSpec(w.jobSpec(cfg))
+}
+
 // purgeData runs the tenant-wide purge Job, honouring legal holds, before the namespace goes. It reports
 // done once the Job succeeded; a failed Job keeps the namespace and says why.
 func (r *TenantReconciler) purgeData(ctx context.Context, s *tenantScope) (bool, error) {
@@ -138,15 +148,8 @@ func (r *TenantReconciler) purgeData(ctx context.Context, s *tenantScope) (bool,
 	err := r.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: tenantPurgeJobName}, job)
 	switch {
 	case apierrors.IsNotFound(err):
-		held := heldCategories(t, r.Now())
-		args := append([]string{"purge", "--tenant=" + t.Name}, tenantDataArgs()...)
-		if len(held) > 0 {
-			args = append(args, "--held-categories="+categoryList(held))
-		}
-		w := workerJob{labels: tenantLabels(t.Name, componentPurge), serviceAccount: maintenanceAccountName, args: args, region: s.region, mounts: tenantDataMounts()}
-		spec := w.jobSpec(r.Config)
-		if err := r.Apply(ctx, batchv1ac.Job(tenantPurgeJobName, s.namespace).WithLabels(w.labels).WithSpec(spec),
-			client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		desired := desiredTenantPurgeJob(r.Config, t, s.namespace, s.region, heldCategories(t, r.Now()))
+		if err := r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 			return false, fmt.Errorf("starting the purge Job: %w", err)
 		}
 		s.waiting = "purging: the purge Job is deleting the tenant's synced data (legal holds kept)"
@@ -156,7 +159,7 @@ func (r *TenantReconciler) purgeData(ctx context.Context, s *tenantScope) (bool,
 	case jobComplete(job):
 		return true, nil
 	case jobFailed(job):
-		msg, err := terminationMessage(ctx, r.Client, job)
+		msg, err := jobFailure(ctx, r.Client, job)
 		if err != nil {
 			return false, err
 		}

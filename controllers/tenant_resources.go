@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,6 +27,8 @@ const (
 	networkPolicyDefaultDeny   = "default-deny"
 	networkPolicySameNamespace = "allow-same-namespace"
 	networkPolicyDNS           = "allow-dns"
+	networkPolicyJobDatabase   = "allow-jobs-database"
+	networkPolicyJobAPIServer  = "allow-jobs-apiserver"
 	resourceQuotaName          = "tenant-quota"
 	limitRangeName             = "tenant-limits"
 	hmacKeySecretName          = "tenant-hmac-key"
@@ -108,6 +111,53 @@ func desiredNetworkPolicies(t *workspacesv1alpha1.Tenant, ns string) []*networki
 						networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(dnsPort),
 					))),
 	}
+}
+
+// desiredJobEgressPolicies let the operator's Jobs reach what their task needs beyond the namespace: every
+// worker task the database, and the tasks that write to the API server (Access exports) the API server. Each
+// rule list comes from the configuration; an empty list allows nothing more.
+func desiredJobEgressPolicies(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns string) ([]*networkingv1ac.NetworkPolicyApplyConfiguration, error) {
+	l := tenantLabels(t.Name, componentNetworkPolicy)
+	policy := func(name string, tasks []string, rules []networkingv1.NetworkPolicyEgressRule) (*networkingv1ac.NetworkPolicyApplyConfiguration, error) {
+		spec := networkingv1ac.NetworkPolicySpec().
+			WithPodSelector(metav1ac.LabelSelector().WithMatchExpressions(metav1ac.LabelSelectorRequirement().
+				WithKey(TaskLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(tasks...))).
+			WithPolicyTypes(networkingv1.PolicyTypeEgress)
+		for _, rule := range rules {
+			ac, err := egressRule(rule)
+			if err != nil {
+				return nil, err
+			}
+			spec.WithEgress(ac)
+		}
+		return networkingv1ac.NetworkPolicy(name, ns).WithLabels(l).WithSpec(spec), nil
+	}
+	db, err := policy(networkPolicyJobDatabase, workerTasks, cfg.JobEgress.Database)
+	if err != nil {
+		return nil, fmt.Errorf("jobEgress.database: %w", err)
+	}
+	api, err := policy(networkPolicyJobAPIServer, apiServerTasks, cfg.JobEgress.APIServer)
+	if err != nil {
+		return nil, fmt.Errorf("jobEgress.apiServer: %w", err)
+	}
+	return []*networkingv1ac.NetworkPolicyApplyConfiguration{db, api}, nil
+}
+
+// egressRule turns a configured rule into its apply configuration, with the API server's default protocol
+// (TCP) written out, so that what is applied and what is stored compare equal.
+func egressRule(rule networkingv1.NetworkPolicyEgressRule) (*networkingv1ac.NetworkPolicyEgressRuleApplyConfiguration, error) {
+	rule = *rule.DeepCopy()
+	for i := range rule.Ports {
+		if rule.Ports[i].Protocol == nil {
+			rule.Ports[i].Protocol = ptr.To(corev1.ProtocolTCP)
+		}
+	}
+	raw, err := json.Marshal(rule)
+	if err != nil {
+		return nil, err
+	}
+	ac := networkingv1ac.NetworkPolicyEgressRule()
+	return ac, json.Unmarshal(raw, ac)
 }
 
 func desiredResourceQuota(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns string) *corev1ac.ResourceQuotaApplyConfiguration {

@@ -8,12 +8,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -51,6 +53,10 @@ type Config struct {
 	// EgressExceptCIDRs are the address ranges integration pods may never reach, even on HTTPS: private,
 	// link-local and loopback ranges, and the cluster's pod and service ranges.
 	EgressExceptCIDRs []string `json:"egressExceptCIDRs"`
+
+	// JobEgress is what the operator's Jobs may reach besides their own namespace and DNS: every tenant
+	// namespace is default-deny, so without it no Job reaches the database.
+	JobEgress JobEgress `json:"jobEgress"`
 
 	// Worker is the image the operator's Jobs run.
 	Worker Worker `json:"worker"`
@@ -121,10 +127,23 @@ type Limits struct {
 	DefaultRequest corev1.ResourceList `json:"defaultRequest,omitempty"`
 }
 
+// JobEgress are NetworkPolicy egress rules (networking.k8s.io/v1 NetworkPolicyEgressRule: to and ports), each
+// applied in every tenant namespace to the Pods of the Jobs that need it.
+type JobEgress struct {
+	// Database is where the tenants' PostgreSQL is, for every Job that touches tenant data (all of them).
+	Database []networkingv1.NetworkPolicyEgressRule `json:"database,omitempty"`
+	// APIServer is the Kubernetes API server, for the Jobs that write to it (Access exports). Empty: the
+	// addresses and port of the `kubernetes` Service's endpoints, read by the operator at start-up.
+	APIServer []networkingv1.NetworkPolicyEgressRule `json:"apiServer,omitempty"`
+}
+
 // Provider describes one platform in the catalog.
 type Provider struct {
 	// APIHosts are the hosts the platform's API is served from; integration pods may reach only these.
 	APIHosts []string `json:"apiHosts"`
+	// APIBaseURL is the https:// origin sync Jobs call instead of the platform's own (a sandbox, an egress
+	// proxy); empty: the platform's production API.
+	APIBaseURL string `json:"apiBaseURL,omitempty"`
 	// Features maps each feature to what it needs.
 	Features map[workspacesv1alpha1.FeatureName]Feature `json:"features"`
 }
@@ -139,6 +158,8 @@ type Feature struct {
 
 // Worker names the image of the operator's Jobs.
 type Worker struct {
+	// Image is what the Jobs run; empty: the operator's own image (read from its Pod at start-up), so one
+	// override of the Deployment's image (Helm image.tag, kustomize images:) changes both.
 	Image           string            `json:"image"`
 	ImagePullPolicy corev1.PullPolicy `json:"imagePullPolicy"`
 }
@@ -197,7 +218,7 @@ func Default() *Config {
 			"169.254.0.0/16", // link-local, cloud metadata services
 			"127.0.0.0/8",    // loopback
 		},
-		Worker: Worker{Image: "ghcr.io/alitok/workspace-operator:latest", ImagePullPolicy: corev1.PullIfNotPresent},
+		Worker: Worker{ImagePullPolicy: corev1.PullIfNotPresent},
 		Jobs:   Jobs{TTLSecondsAfterFinished: int32((7 * 24 * time.Hour).Seconds()), BackoffLimit: 3},
 		Privacy: Privacy{
 			ExportNamespace:   "workspace-operator-system",
@@ -309,6 +330,11 @@ func (c *Config) Validate() field.ErrorList {
 				errs = append(errs, field.Invalid(pp.Child("apiHosts").Index(i), h, msg))
 			}
 		}
+		if prov.APIBaseURL != "" {
+			if u, err := url.Parse(prov.APIBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
+				errs = append(errs, field.Invalid(pp.Child("apiBaseURL"), prov.APIBaseURL, "must be an https:// origin without path, query or credentials, such as https://sandbox.example.com"))
+			}
+		}
 		for feat, f := range prov.Features {
 			fp := pp.Child("features").Key(string(feat))
 			switch feat {
@@ -342,15 +368,14 @@ func (c *Config) Validate() field.ErrorList {
 				" (in a path, role or similar), so a tenant's store can reach only that tenant's secrets"))
 		}
 	}
+	errs = append(errs, validateEgress(field.NewPath("jobEgress", "database"), c.JobEgress.Database)...)
+	errs = append(errs, validateEgress(field.NewPath("jobEgress", "apiServer"), c.JobEgress.APIServer)...)
 	for i, cidr := range c.EgressExceptCIDRs {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {
 			errs = append(errs, field.Invalid(field.NewPath("egressExceptCIDRs").Index(i), cidr, "must be a CIDR such as 10.0.0.0/8"))
 		}
 	}
 
-	if c.Worker.Image == "" {
-		errs = append(errs, field.Required(field.NewPath("worker", "image"), "the image the operator's Jobs run"))
-	}
 	switch c.Worker.ImagePullPolicy {
 	case corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
 	default:
@@ -370,6 +395,28 @@ func (c *Config) Validate() field.ErrorList {
 	}
 	if c.Jobs.BackoffLimit < 0 {
 		errs = append(errs, field.Invalid(field.NewPath("jobs", "backoffLimit"), c.Jobs.BackoffLimit, "must not be negative"))
+	}
+	return errs
+}
+
+// validateEgress refuses rules a person would not mean: a rule without destinations allows every address.
+func validateEgress(p *field.Path, rules []networkingv1.NetworkPolicyEgressRule) field.ErrorList {
+	var errs field.ErrorList
+	for i, rule := range rules {
+		rp := p.Index(i)
+		if len(rule.To) == 0 {
+			errs = append(errs, field.Required(rp.Child("to"), "name the destination (ipBlock, or namespaceSelector/podSelector): a rule without one allows every address"))
+		}
+		if len(rule.Ports) == 0 {
+			errs = append(errs, field.Required(rp.Child("ports"), "name the port(s), such as {protocol: TCP, port: 5432}"))
+		}
+		for j, peer := range rule.To {
+			if b := peer.IPBlock; b != nil {
+				if _, _, err := net.ParseCIDR(b.CIDR); err != nil {
+					errs = append(errs, field.Invalid(rp.Child("to").Index(j).Child("ipBlock", "cidr"), b.CIDR, "must be a CIDR such as 10.0.0.5/32"))
+				}
+			}
+		}
 	}
 	return errs
 }

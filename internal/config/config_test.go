@@ -37,10 +37,14 @@ func TestBadConfigurationNamesTheField(t *testing.T) {
 		{"bad region", "allowedRegions: [EU_1]", "allowedRegions[0]: Invalid value"},
 		{"negative quota", "defaultQuota: {pods: \"-1\"}", "defaultQuota[pods]: Invalid value"},
 		{"bad pull policy", "worker: {image: x, imagePullPolicy: Sometimes}", `worker.imagePullPolicy: Unsupported value: "Sometimes"`},
-		{"no image", "worker: {image: \"\"}", "worker.image: Required value"},
 		{"provider missing", "providers: {TikTokShop: {apiHosts: [a.example], features: {}}}", "providers[AliExpress]: Required value"},
 		{"bad schedule", "providers: {TikTokShop: {apiHosts: [a.example], features: {orders: {scopes: [s], schedule: \"@often\"}}}, AliExpress: {apiHosts: [b.example]}}", "providers[TikTokShop].features[orders].schedule: Invalid value"},
 		{"not YAML", "namespacePrefix: [", "not valid YAML"},
+		{"job egress to everywhere", "jobEgress: {database: [{ports: [{port: 5432}]}]}", "jobEgress.database[0].to: Required value"},
+		{"job egress without port", "jobEgress: {database: [{to: [{ipBlock: {cidr: 10.0.0.5/32}}]}]}", "jobEgress.database[0].ports: Required value"},
+		{"job egress bad CIDR", "jobEgress: {apiServer: [{to: [{ipBlock: {cidr: 10.0.0.5}}], ports: [{port: 6443}]}]}", "jobEgress.apiServer[0].to[0].ipBlock.cidr: Invalid value"},
+		{"plain-HTTP API base URL", "providers: {TikTokShop: {apiHosts: [a.example], apiBaseURL: \"http://a.example\"}, AliExpress: {apiHosts: [b.example]}}", "providers[TikTokShop].apiBaseURL: Invalid value"},
+		{"API base URL with a path", "providers: {TikTokShop: {apiHosts: [a.example], apiBaseURL: \"https://a.example/api\"}, AliExpress: {apiHosts: [b.example]}}", "providers[TikTokShop].apiBaseURL: Invalid value"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
