@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The operator's main job on a local control plane, no cluster needed: start etcd, kube-apiserver and
+# The operator's main job, no cluster needed. As root: on a real local node (hack/e2e.sh --demo). Otherwise, or
+# with DEMO_NODE=off, on a local control plane: start etcd, kube-apiserver and
 # kube-controller-manager and the External Secrets Operator (built from source on first use), install the CRDs,
 # run the operator, apply config/samples, and show the workspace and integrations it builds. The control plane and operator keep running afterwards,
 # for a look with bin/kubectl; `make local-down` stops both.
@@ -7,6 +8,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 say() { printf '==> %s\n' "$*" >&2; }
+
+# As root, the main job for real: a real node, the chart installed, orders synced from the local fake platform
+# into PostgreSQL, an Erasure answered (hack/e2e.sh --demo). DEMO_NODE=off keeps to the control plane below.
+if [ "${DEMO_NODE:-}" != off ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    exec hack/e2e.sh --demo
+  fi
+  say "not root: the demo on a real node (Pods, NetworkPolicies, PostgreSQL) needs root; showing the control-plane demo instead"
+fi
 
 hack/local-cluster.sh up
 export KUBECONFIG="$root/.local/kubeconfig"

@@ -59,6 +59,10 @@ down() {
   stop_pid "$pidfile" "the local control plane"
   rm -f "$kubeconfig"
   say "local control plane stopped"
+  # The real node of `make demo` as root, if one runs.
+  if [ -e /run/netns/wsop-node ]; then
+    "$root/hack/node.sh" down
+  fi
 }
 
 case "${1:-}" in

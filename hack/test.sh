@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (make test): installs what is missing, builds the real control plane into bin/
 # (minutes the first time, nothing after), then runs vet, the generated-files check and every test against a
-# real kube-apiserver, etcd and kube-controller-manager.
+# real kube-apiserver, etcd and kube-controller-manager, and last the end-to-end suite on a real node
+# (hack/e2e.sh: needs root; WORKSPACE_E2E=off leaves it out, and says so).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -14,8 +15,15 @@ KUBEBUILDER_ASSETS=$(hack/build-tools.sh assets-dir)
 
 say "go vet"
 go vet ./...
+go vet -tags e2e ./test/e2e
 say "make verify (generated files fresh, gofmt clean)"
 make --no-print-directory verify
 hack/helm-check.sh
 say "go test (envtest: real kube-apiserver, etcd and kube-controller-manager from $KUBEBUILDER_ASSETS)"
 go test -count=1 "$@" ./...
+if [ "${WORKSPACE_E2E:-}" = off ]; then
+  say "the real-node e2e suite was LEFT OUT (WORKSPACE_E2E=off): no Job ran on a real node"
+else
+  say "e2e suite on a real node (hack/e2e.sh)"
+  hack/e2e.sh
+fi

@@ -59,9 +59,23 @@ func binDir() (string, error) {
 	return dir, nil
 }
 
-// Start initializes a cluster in a temporary directory and starts it. initdb refuses to run as root, so as root
-// the server runs as the postgres user that Debian's package creates.
-func Start() (*Server, error) {
+// Start initializes a cluster in a temporary directory and starts it on a free loopback port. initdb refuses to
+// run as root, so as root the server runs as the postgres user that Debian's package creates.
+func Start() (*Server, error) { return StartWith(Options{}) }
+
+// Options place a server elsewhere than a free loopback port, for tests whose clients are not local processes
+// (Pods of a test node).
+type Options struct {
+	// Address is the IP address to listen on (default 127.0.0.1).
+	Address string
+	// Port to listen on (default: a free port).
+	Port int
+	// TrustCIDRs are client ranges admitted without a password, besides loopback.
+	TrustCIDRs []string
+}
+
+// StartWith is Start with Options.
+func StartWith(o Options) (*Server, error) {
 	bin, err := binDir()
 	if err != nil {
 		return nil, err
@@ -85,10 +99,15 @@ func Start() (*Server, error) {
 			return nil, err
 		}
 	}
-	port, err := FreePort()
-	if err != nil {
-		os.RemoveAll(dir)
-		return nil, err
+	addr, port := o.Address, o.Port
+	if addr == "" {
+		addr = "127.0.0.1"
+	}
+	if port == 0 {
+		if port, err = FreePort(); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
 	}
 	data := filepath.Join(dir, "data")
 	if out, err := s.run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
@@ -96,16 +115,31 @@ func Start() (*Server, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
 	}
+	if len(o.TrustCIDRs) > 0 {
+		var hba strings.Builder
+		for _, cidr := range o.TrustCIDRs {
+			fmt.Fprintf(&hba, "host all all %s trust\n", cidr)
+		}
+		f, err := os.OpenFile(filepath.Join(data, "pg_hba.conf"), os.O_APPEND|os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.WriteString(hba.String())
+			f.Close()
+		}
+		if err != nil {
+			s.Stop()
+			return nil, fmt.Errorf("pg_hba.conf: %w", err)
+		}
+	}
 	// Durability is pointless for a throwaway server and costs most of the time of the store's erasure benchmark.
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "+
-		"-c full_page_writes=off -c max_connections=60 -c maintenance_work_mem=256MB", port, dir)
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=%s -c fsync=off -c synchronous_commit=off "+
+		"-c full_page_writes=off -c max_connections=60 -c maintenance_work_mem=256MB", port, dir, addr)
 	logFile := filepath.Join(dir, "postgres.log")
 	if out, err := s.run("pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60", "-o", opts, "start"); err != nil {
 		log, _ := os.ReadFile(logFile)
 		s.Stop()
 		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
 	}
-	s.dsn = fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	s.dsn = fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", net.JoinHostPort(addr, strconv.Itoa(port)))
 	return s, nil
 }
 
