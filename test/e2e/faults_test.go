@@ -12,8 +12,10 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
@@ -131,8 +133,8 @@ func TestOperatorKilledAtRandomMomentsLosesNothing(t *testing.T) {
 	}
 }
 
-// A sync Job whose Pod is killed before it could report (the platform never answers, and the Pod is deleted
-// without grace, as an eviction or a node failure would end it) is reported in the Integration's status.
+// A sync Job whose Pod is killed before it could report (the platform never answers, and the Pod is evicted
+// without grace, as a node drain would end it) is reported in the Integration's status.
 func TestAJobWhosePodIsKilledIsReportedNotLost(t *testing.T) {
 	release := make(chan struct{})
 	s.TikTok.Override(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -173,7 +175,9 @@ func TestAJobWhosePodIsKilledIsReportedNotLost(t *testing.T) {
 		return false, fmt.Sprintf("%d Pods, none running", len(pods.Items))
 	})
 	time.Sleep(2 * time.Second) // well inside its call to the platform
-	must(t, s.C.Delete(s.Ctx, &pod, client.GracePeriodSeconds(0)), "killing the sync Pod")
+	// Evicted as `kubectl drain` does (the operator's admission policy keeps anyone else from deleting its Pods).
+	eviction := &policyv1.Eviction{DeleteOptions: &metav1.DeleteOptions{GracePeriodSeconds: ptr.To[int64](0)}}
+	must(t, s.C.SubResource("eviction").Create(s.Ctx, &pod, eviction), "evicting the sync Pod")
 
 	eventually(t, 2*time.Minute, "the killed run in the Integration's status", func() (bool, string) {
 		if err := s.C.Get(s.Ctx, client.ObjectKeyFromObject(intg), intg); err != nil {
