@@ -218,6 +218,9 @@ func ownImage(ctx context.Context, r client.Reader) string {
 	fallback := defaultImageRepository + ":" + version.Version
 	name, ns := os.Getenv("POD_NAME"), os.Getenv("POD_NAMESPACE")
 	if name == "" || ns == "" {
+		if version.Version == "dev" {
+			ctrl.Log.WithName("setup").Info("a development build outside a Pod: Jobs run an image that may not exist; set worker.image in the configuration", "image", fallback)
+		}
 		return fallback
 	}
 	pod := &corev1.Pod{}

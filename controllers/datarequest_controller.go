@@ -425,7 +425,11 @@ func (r *DataRequestReconciler) recordResult(ctx context.Context, s *requestScop
 	case !succeeded || parseErr != nil || !wr.OK:
 		dr.Status.Phase = workspacesv1alpha1.RequestPhaseFailed
 		reason := wr.Error
-		if reason == "" {
+		switch {
+		case reason != "":
+		case message != "":
+			reason = "the Job left no readable result"
+		default:
 			// The Pod was killed or evicted before it could report: say what the cluster saw.
 			if reason, err = jobFailure(ctx, r.Client, job); err != nil {
 				return err

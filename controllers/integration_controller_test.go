@@ -195,6 +195,10 @@ func TestIntegrationGetsScopedCredentialsAndLeastPrivilegeCronJobs(t *testing.T)
 		!slices.Contains(rule.To[0].IPBlock.Except, "169.254.0.0/16") || np.Spec.PodSelector.MatchLabels[IntegrationLabel] != "shop" {
 		t.Errorf("egress policy = %+v, want HTTPS to public addresses only, for this integration's pods", np.Spec)
 	}
+	// Only its sync Pods call the platform: the integration's purge Job needs the database, not the internet.
+	if sel := np.Spec.PodSelector.MatchLabels; sel[TaskLabel] != "sync" || sel[workspacesv1alpha1.ManagedByLabel] != workspacesv1alpha1.ManagedByValue {
+		t.Errorf("egress policy selects %v, want the operator's sync Pods only", sel)
+	}
 
 	if got := cronJobNames(t, ns); fmt.Sprint(got) != "[shop-orders shop-products]" {
 		t.Fatalf("CronJobs = %v, want one per enabled feature", got)

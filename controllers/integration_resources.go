@@ -161,7 +161,7 @@ func desiredReaderBinding(i *workspacesv1alpha1.Integration, tenant string) *rba
 		WithSubjects(rbacv1ac.Subject().WithKind(rbacv1.ServiceAccountKind).WithName(syncAccountName(i.Name)).WithNamespace(i.Namespace))
 }
 
-// desiredEgressPolicy lets the integration's pods open HTTPS connections to public addresses, on top of the
+// desiredEgressPolicy lets the integration's sync pods open HTTPS connections to public addresses, on top of the
 // tenant's DNS policy. NetworkPolicy matches IP addresses, not host names: it cannot tell the provider's API
 // from any other public HTTPS server, so it admits port 443 on every address except the excluded ranges
 // (private, link-local, loopback, cluster). Restricting to the provider's host names needs an egress proxy or
@@ -171,7 +171,9 @@ func desiredEgressPolicy(cfg *config.Config, i *workspacesv1alpha1.Integration, 
 	return networkingv1ac.NetworkPolicy(egressPolicyName(i.Name), i.Namespace).
 		WithLabels(integrationLabels(tenant, i.Name, componentNetworkPolicy)).
 		WithSpec(networkingv1ac.NetworkPolicySpec().
-			WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{IntegrationLabel: i.Name})).
+			// The integration's sync Pods only: its purge Job needs the database, not the internet.
+			WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{
+				IntegrationLabel: i.Name, TaskLabel: taskSync, workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue})).
 			WithPolicyTypes(networkingv1.PolicyTypeEgress).
 			WithEgress(networkingv1ac.NetworkPolicyEgressRule().
 				WithTo(networkingv1ac.NetworkPolicyPeer().WithIPBlock(

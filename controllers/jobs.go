@@ -159,28 +159,31 @@ func newestPod(ctx context.Context, c client.Reader, j *batchv1.Job) (*corev1.Po
 // terminationMessage returns the termination message of the Job's newest Pod: the worker's JSON result.
 func terminationMessage(ctx context.Context, c client.Reader, j *batchv1.Job) (string, error) {
 	pod, err := newestPod(ctx, c, j)
-	if pod == nil || err != nil {
-		return "", err
+	return messageOf(pod), err
+}
+
+func messageOf(pod *corev1.Pod) string {
+	if pod == nil {
+		return ""
 	}
 	for _, cs := range pod.Status.ContainerStatuses {
 		if t := cs.State.Terminated; t != nil && t.Message != "" {
-			return t.Message, nil
+			return t.Message
 		}
 	}
-	return "", nil
+	return ""
 }
 
 // jobFailure says why a Job failed: the worker's result when its Pod left one, else what the cluster saw — the
 // Pod's reason (Evicted, OOMKilled, an exit code), or that no Pod is left, and the Job's Failed condition — so
 // a run killed or evicted before it could report is reported all the same.
 func jobFailure(ctx context.Context, c client.Reader, j *batchv1.Job) (string, error) {
-	msg, err := terminationMessage(ctx, c, j)
-	if msg != "" || err != nil {
-		return msg, err
-	}
 	pod, err := newestPod(ctx, c, j)
 	if err != nil {
 		return "", err
+	}
+	if msg := messageOf(pod); msg != "" {
+		return msg, nil
 	}
 	return describeFailure(j, pod), nil
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,8 +38,14 @@ func TestJobEgressPoliciesSelectTasksAndCarryTheConfiguredRules(t *testing.T) {
 		got[np.Name] = np
 	}
 	db := got[networkPolicyJobDatabase]
-	if sel := db.Spec.PodSelector.MatchExpressions; len(sel) != 1 || sel[0].Key != TaskLabel || len(sel[0].Values) != len(workerTasks) {
+	if sel := db.Spec.PodSelector.MatchExpressions; len(sel) != 1 || sel[0].Key != TaskLabel ||
+		strings.Join(sel[0].Values, ",") != "erase,export,purge,rectify,retention,sync" {
 		t.Errorf("database policy selects %+v, want every worker task", sel)
+	}
+	for _, np := range got {
+		if np.Spec.PodSelector.MatchLabels[workspacesv1alpha1.ManagedByLabel] != workspacesv1alpha1.ManagedByValue {
+			t.Errorf("%s selects Pods the operator does not manage too: %+v", np.Name, np.Spec.PodSelector)
+		}
 	}
 	want := []networkingv1.NetworkPolicyEgressRule{{
 		To:    []networkingv1.NetworkPolicyPeer{{IPBlock: &networkingv1.IPBlock{CIDR: "192.0.2.20/32"}}},

@@ -119,9 +119,12 @@ func desiredNetworkPolicies(t *workspacesv1alpha1.Tenant, ns string) []*networki
 func desiredJobEgressPolicies(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns string) ([]*networkingv1ac.NetworkPolicyApplyConfiguration, error) {
 	l := tenantLabels(t.Name, componentNetworkPolicy)
 	policy := func(name string, tasks []string, rules []networkingv1.NetworkPolicyEgressRule) (*networkingv1ac.NetworkPolicyApplyConfiguration, error) {
+		// Only the operator's own Pods: the admission policies keep anyone else from labelling a Pod as managed.
 		spec := networkingv1ac.NetworkPolicySpec().
-			WithPodSelector(metav1ac.LabelSelector().WithMatchExpressions(metav1ac.LabelSelectorRequirement().
-				WithKey(TaskLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(tasks...))).
+			WithPodSelector(metav1ac.LabelSelector().
+				WithMatchLabels(map[string]string{workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue}).
+				WithMatchExpressions(metav1ac.LabelSelectorRequirement().
+					WithKey(TaskLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(tasks...))).
 			WithPolicyTypes(networkingv1.PolicyTypeEgress)
 		for _, rule := range rules {
 			ac, err := egressRule(rule)

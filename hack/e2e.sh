@@ -62,6 +62,12 @@ else
 fi
 eso_dir=$(cd hack/tools/eso && go list -m -f '{{.Dir}}' github.com/external-secrets/external-secrets)
 
+# A running node this run did not start is someone else's (a demo, a kept node, another run): never reuse or
+# stop it. Leftovers of a run killed half-way are cleaned by `up`.
+if hack/node.sh status 2>/dev/null | grep -q 'running (pid'; then
+  say "a real node is already running (a demo, E2E_KEEP_NODE or another run): stop it first with hack/node.sh down"
+  exit 1
+fi
 hack/node.sh up
 if [ -z "$demo" ] && [ "${E2E_KEEP_NODE:-}" != 1 ]; then
   trap 'hack/node.sh down' EXIT

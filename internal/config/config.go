@@ -411,14 +411,28 @@ func validateEgress(p *field.Path, rules []networkingv1.NetworkPolicyEgressRule)
 			errs = append(errs, field.Required(rp.Child("ports"), "name the port(s), such as {protocol: TCP, port: 5432}"))
 		}
 		for j, peer := range rule.To {
+			pp := rp.Child("to").Index(j)
 			if b := peer.IPBlock; b != nil {
-				if _, _, err := net.ParseCIDR(b.CIDR); err != nil {
-					errs = append(errs, field.Invalid(rp.Child("to").Index(j).Child("ipBlock", "cidr"), b.CIDR, "must be a CIDR such as 10.0.0.5/32"))
+				_, ipnet, err := net.ParseCIDR(b.CIDR)
+				switch {
+				case err != nil:
+					errs = append(errs, field.Invalid(pp.Child("ipBlock", "cidr"), b.CIDR, "must be a CIDR such as 10.0.0.5/32"))
+				case isEverywhere(ipnet):
+					errs = append(errs, field.Invalid(pp.Child("ipBlock", "cidr"), b.CIDR, "allows every address: name the database's or API server's own addresses"))
 				}
+			}
+			if ns := peer.NamespaceSelector; ns != nil && len(ns.MatchLabels) == 0 && len(ns.MatchExpressions) == 0 {
+				errs = append(errs, field.Invalid(pp.Child("namespaceSelector"), "{}", "selects every namespace, other tenants' included: name the database's namespace (e.g. matchLabels kubernetes.io/metadata.name)"))
 			}
 		}
 	}
 	return errs
+}
+
+// isEverywhere reports whether a CIDR covers every address of its family (0.0.0.0/0, ::/0).
+func isEverywhere(n *net.IPNet) bool {
+	ones, _ := n.Mask.Size()
+	return ones == 0
 }
 
 func validateResources(p *field.Path, rl corev1.ResourceList) field.ErrorList {

@@ -42,6 +42,8 @@ func TestBadConfigurationNamesTheField(t *testing.T) {
 		{"not YAML", "namespacePrefix: [", "not valid YAML"},
 		{"job egress to everywhere", "jobEgress: {database: [{ports: [{port: 5432}]}]}", "jobEgress.database[0].to: Required value"},
 		{"job egress without port", "jobEgress: {database: [{to: [{ipBlock: {cidr: 10.0.0.5/32}}]}]}", "jobEgress.database[0].ports: Required value"},
+		{"job egress to every address", "jobEgress: {database: [{to: [{ipBlock: {cidr: 0.0.0.0/0}}], ports: [{port: 5432}]}]}", "jobEgress.database[0].to[0].ipBlock.cidr: Invalid value: \"0.0.0.0/0\": allows every address"},
+		{"job egress to every namespace", "jobEgress: {database: [{to: [{namespaceSelector: {}, podSelector: {matchLabels: {app: pg}}}], ports: [{port: 5432}]}]}", "jobEgress.database[0].to[0].namespaceSelector: Invalid value"},
 		{"job egress bad CIDR", "jobEgress: {apiServer: [{to: [{ipBlock: {cidr: 10.0.0.5}}], ports: [{port: 6443}]}]}", "jobEgress.apiServer[0].to[0].ipBlock.cidr: Invalid value"},
 		{"plain-HTTP API base URL", "providers: {TikTokShop: {apiHosts: [a.example], apiBaseURL: \"http://a.example\"}, AliExpress: {apiHosts: [b.example]}}", "providers[TikTokShop].apiBaseURL: Invalid value"},
 		{"API base URL with a path", "providers: {TikTokShop: {apiHosts: [a.example], apiBaseURL: \"https://a.example/api\"}, AliExpress: {apiHosts: [b.example]}}", "providers[TikTokShop].apiBaseURL: Invalid value"},

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +48,10 @@ var tasks = map[string]taskFunc{
 	"purge":     runPurge,
 	"retention": runRetention,
 }
+
+// TaskNames returns the worker's tasks, sorted: the operator labels each Job's Pods with its task, and its
+// NetworkPolicies select Pods by them.
+func TaskNames() []string { return slices.Sorted(maps.Keys(tasks)) }
 
 const usage = `usage: workspace-operator worker <task> [flags]
 

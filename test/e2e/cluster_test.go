@@ -141,6 +141,47 @@ func newProber(t *testing.T, ns string, labels map[string]string) *prober {
 	return &prober{ns: ns, name: pod.Name}
 }
 
+// newJobProber starts a probe Pod through a Job the operator's identity creates, with the Pod labels of one of
+// the operator's Jobs: only the operator may make Pods that carry them (the admission policies), and only such
+// Pods are what the operator's NetworkPolicies select.
+func newJobProber(t *testing.T, ns string, podLabels map[string]string) *prober {
+	t.Helper()
+	job := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{GenerateName: "prober-", Namespace: ns, Labels: podLabels},
+		Spec: batchv1.JobSpec{
+			BackoffLimit: ptr.To[int32](0),
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: podLabels},
+				Spec: corev1.PodSpec{
+					RestartPolicy:                 corev1.RestartPolicyNever,
+					AutomountServiceAccountToken:  ptr.To(false),
+					TerminationGracePeriodSeconds: ptr.To[int64](0),
+					Containers:                    []corev1.Container{probeContainer("serve", "-addr", ":8081")},
+				},
+			},
+		},
+	}
+	must(t, s.AsOperator.Create(s.Ctx, job), "creating a probe Job as the operator in", ns)
+	t.Cleanup(func() {
+		_ = s.AsOperator.Delete(context.Background(), job, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	})
+	var name string
+	eventually(t, time.Minute, "probe Job's Pod in "+ns+" running", func() (bool, string) {
+		pods := &corev1.PodList{}
+		if err := s.C.List(s.Ctx, pods, client.InNamespace(ns), client.MatchingLabels{"job-name": job.Name}); err != nil {
+			return false, err.Error()
+		}
+		for _, p := range pods.Items {
+			if p.Status.Phase == corev1.PodRunning {
+				name = p.Name
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d Pods, none running", len(pods.Items))
+	})
+	return &prober{ns: ns, name: name}
+}
+
 // reaches reports whether a new connection to target (host:port) is accepted. The network plugin applies
 // policies to a new Pod a moment after it starts, so a result other than want is retried for a while: what is
 // asserted is the state the cluster settles in.

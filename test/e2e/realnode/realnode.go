@@ -25,6 +25,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -55,13 +56,15 @@ const (
 type World struct {
 	Ctx context.Context
 	// C is an admin client of the node's API server.
-	C       client.Client
-	DB      *pgtest.Server
-	TikTok  *tiktokshoptest.Platform
-	Ali     *aliexpresstest.Platform
-	env     map[string]string
-	tmp     string
-	servers []*http.Server
+	C client.Client
+	// AsOperator acts as the operator's ServiceAccount, for objects only the operator may write.
+	AsOperator client.Client
+	DB         *pgtest.Server
+	TikTok     *tiktokshoptest.Platform
+	Ali        *aliexpresstest.Platform
+	env        map[string]string
+	tmp        string
+	servers    []*http.Server
 }
 
 // Start brings up what the suite and the demo share on a node that hack/e2e.sh started and loaded with the
@@ -180,7 +183,13 @@ func (s *World) newClient() error {
 	if err := workspacesv1alpha1.AddToScheme(scheme); err != nil {
 		return err
 	}
-	s.C, err = client.New(cfg, client.Options{Scheme: scheme})
+	if s.C, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		return err
+	}
+	// The chart's ServiceAccount is the one identity the admission policies let write the operator's objects.
+	op := rest.CopyConfig(cfg)
+	op.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + OperatorNamespace + ":workspace-operator"}
+	s.AsOperator, err = client.New(op, client.Options{Scheme: scheme})
 	return err
 }
 
