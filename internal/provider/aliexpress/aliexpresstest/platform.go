@@ -13,18 +13,17 @@ package aliexpresstest
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alitok/workspace-operator/internal/provider/providertest"
 )
 
 // The features, named as the worker's --feature flag names them.
@@ -74,7 +73,7 @@ type Platform struct {
 	// Now is the platform's clock: request timestamps must be within 5 minutes of it. time.Now when nil.
 	Now func() time.Time
 
-	cleanup []func(func())
+	server providertest.TLSServer
 
 	mu          sync.Mutex
 	records     map[string][]map[string]any // by feature
@@ -82,7 +81,6 @@ type Platform struct {
 	corruptPage int
 	override    http.Handler
 	requests    []Request
-	srv         *httptest.Server
 }
 
 // Request is a call as the gateway received it, whether or not it passed the checks.
@@ -103,8 +101,8 @@ type Request struct {
 // is where StartTLS registers the server's Close; without it the caller closes the platform.
 func New(cleanup ...func(func())) *Platform {
 	return &Platform{
-		AppKey: "50" + randomDigits(4), AppSecret: randomHex(16), AccessToken: "50000" + randomHex(20),
-		SellerID: "2" + randomDigits(9), PageSize: 2, cleanup: cleanup, records: map[string][]map[string]any{},
+		AppKey: "50" + providertest.RandomDigits(4), AppSecret: providertest.RandomHex(16), AccessToken: "50000" + providertest.RandomHex(20),
+		SellerID: "2" + providertest.RandomDigits(9), PageSize: 2, server: providertest.TLSServer{Cleanup: cleanup}, records: map[string][]map[string]any{},
 	}
 }
 
@@ -112,38 +110,14 @@ func New(cleanup ...func(func())) *Platform {
 func (p *Platform) Handler() http.Handler { return http.HandlerFunc(p.serve) }
 
 // StartTLS serves the platform on a local TLS server (httptest's certificate, see Client) and returns its
-// https:// URL, the gateway base URL to give a client. A second call returns the same URL.
-func (p *Platform) StartTLS() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.srv == nil {
-		p.srv = httptest.NewTLSServer(p.Handler())
-		for _, register := range p.cleanup {
-			register(p.Close)
-		}
-	}
-	return p.srv.URL
-}
+// https:// URL, the API base URL to give a client. A second call returns the same URL.
+func (p *Platform) StartTLS() string { return p.server.Start(p.Handler()) }
 
 // Client returns an HTTP client that trusts the server StartTLS started, or nil before StartTLS.
-func (p *Platform) Client() *http.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.srv == nil {
-		return nil
-	}
-	return p.srv.Client()
-}
+func (p *Platform) Client() *http.Client { return p.server.Client() }
 
 // Close stops the server StartTLS started; calls to it are then refused. It may be called more than once.
-func (p *Platform) Close() {
-	p.mu.Lock()
-	srv := p.srv
-	p.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
-}
+func (p *Platform) Close() { p.server.Close() }
 
 // CredentialFiles returns the credential files (name → content) the worker reads from its --credentials-dir
 // for this seller: app_key, app_secret and access_token, plus access_token_expire_at (Unix seconds) when
@@ -282,7 +256,7 @@ func (p *Platform) answer(w http.ResponseWriter, api string, params map[string]s
 		errorReply(w, "InvalidApiPath", "The API "+api+" does not exist")
 		return
 	}
-	writeJSON(w, map[string]any{strings.ReplaceAll(api, ".", "_") + "_response": resp, "request_id": randomHex(6)})
+	writeJSON(w, map[string]any{strings.ReplaceAll(api, ".", "_") + "_response": resp, "request_id": providertest.RandomHex(6)})
 }
 
 // response is a business API's response object, or false for an API the platform does not know.
@@ -353,7 +327,7 @@ func page(all []map[string]any, n, size int) ([]map[string]any, int) {
 // errorReply writes the gateway's error shape; the gateway answers errors with HTTP 200.
 func errorReply(w http.ResponseWriter, code, msg string) {
 	writeJSON(w, map[string]any{"error_response": map[string]any{"type": "ISV", "code": code, "msg": msg,
-		"request_id": randomHex(6)}})
+		"request_id": providertest.RandomHex(6)}})
 }
 
 func writeJSON(w http.ResponseWriter, v any) {
@@ -368,19 +342,4 @@ func mustFeature(feature string) {
 		}
 	}
 	panic(fmt.Sprintf("aliexpresstest: unknown feature %q (want products, orders, fulfillment or returns)", feature))
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read does not fail
-	return hex.EncodeToString(b)
-}
-
-func randomDigits(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = '0' + b[i]%10
-	}
-	return string(b)
 }

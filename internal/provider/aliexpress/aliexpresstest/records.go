@@ -7,6 +7,8 @@ import (
 
 	// The platform's times are US Pacific; a minimal image may ship no zoneinfo.
 	_ "time/tzdata"
+
+	"github.com/alitok/workspace-operator/internal/provider/providertest"
 )
 
 // pacific is the zone of the platform's "yyyy-MM-dd HH:mm:ss" times.
@@ -31,7 +33,7 @@ type Buyer struct {
 
 // NewBuyer returns a buyer with a random login ID, named after name ("alice" → "Alice Example").
 func NewBuyer(name string) Buyer {
-	return Buyer{LoginID: "de" + randomDigits(10) + randomHex(2), Name: strings.ToUpper(name[:1]) + name[1:] + " Example"}
+	return Buyer{LoginID: "de" + providertest.RandomDigits(10) + providertest.RandomHex(2), Name: strings.ToUpper(name[:1]) + name[1:] + " Example"}
 }
 
 // Order is an order list item of b as aliexpress.trade.seller.orderlist.get returns it, placed an hour before

@@ -11,18 +11,17 @@ package tiktokshoptest
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/alitok/workspace-operator/internal/provider/providertest"
 )
 
 // The features, named as the worker's --feature flag names them.
@@ -81,7 +80,7 @@ type Platform struct {
 	// Now is the platform's clock: request timestamps must be within 5 minutes of it. time.Now when nil.
 	Now func() time.Time
 
-	cleanup []func(func())
+	server providertest.TLSServer
 
 	mu          sync.Mutex
 	records     map[string][]map[string]any // by feature
@@ -89,7 +88,6 @@ type Platform struct {
 	corruptPage int
 	override    http.Handler
 	requests    []Request
-	srv         *httptest.Server
 }
 
 // Request is a request as the platform received it, whether or not it passed the checks.
@@ -105,9 +103,9 @@ type Request struct {
 // is where StartTLS registers the server's Close; without it the caller closes the platform.
 func New(cleanup ...func(func())) *Platform {
 	return &Platform{
-		AppKey: "6" + randomHex(6), AppSecret: randomHex(20), AccessToken: "ROW_" + randomHex(24),
-		ShopID: "7" + randomDigits(18), ShopCipher: "ROW_" + randomHex(16),
-		PageSize: 2, cleanup: cleanup, records: map[string][]map[string]any{},
+		AppKey: "6" + providertest.RandomHex(6), AppSecret: providertest.RandomHex(20), AccessToken: "ROW_" + providertest.RandomHex(24),
+		ShopID: "7" + providertest.RandomDigits(18), ShopCipher: "ROW_" + providertest.RandomHex(16),
+		PageSize: 2, server: providertest.TLSServer{Cleanup: cleanup}, records: map[string][]map[string]any{},
 	}
 }
 
@@ -116,37 +114,13 @@ func (p *Platform) Handler() http.Handler { return http.HandlerFunc(p.serve) }
 
 // StartTLS serves the platform on a local TLS server (httptest's certificate, see Client) and returns its
 // https:// URL, the API base URL to give a client. A second call returns the same URL.
-func (p *Platform) StartTLS() string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.srv == nil {
-		p.srv = httptest.NewTLSServer(p.Handler())
-		for _, register := range p.cleanup {
-			register(p.Close)
-		}
-	}
-	return p.srv.URL
-}
+func (p *Platform) StartTLS() string { return p.server.Start(p.Handler()) }
 
 // Client returns an HTTP client that trusts the server StartTLS started, or nil before StartTLS.
-func (p *Platform) Client() *http.Client {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.srv == nil {
-		return nil
-	}
-	return p.srv.Client()
-}
+func (p *Platform) Client() *http.Client { return p.server.Client() }
 
 // Close stops the server StartTLS started; calls to it are then refused. It may be called more than once.
-func (p *Platform) Close() {
-	p.mu.Lock()
-	srv := p.srv
-	p.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
-}
+func (p *Platform) Close() { p.server.Close() }
 
 // CredentialFiles returns the credential files (name → content) the worker reads from its --credentials-dir
 // for this shop: app_key, app_secret, access_token and shop_cipher, plus access_token_expire_at (Unix seconds)
@@ -306,7 +280,7 @@ func (p *Platform) search(w http.ResponseWriter, r *http.Request, q url.Values, 
 
 // reply writes the platform's envelope: code 0 and data on success, a code and message otherwise.
 func reply(w http.ResponseWriter, status, code int, message string, data any) {
-	body := map[string]any{"code": code, "message": message, "request_id": "2026" + randomHex(8)}
+	body := map[string]any{"code": code, "message": message, "request_id": "2026" + providertest.RandomHex(8)}
 	if data != nil {
 		body["data"] = data
 	}
@@ -319,19 +293,4 @@ func mustFeature(feature string) {
 	if _, ok := searches[feature]; !ok {
 		panic(fmt.Sprintf("tiktokshoptest: unknown feature %q (want products, orders, fulfillment or returns)", feature))
 	}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read does not fail
-	return hex.EncodeToString(b)
-}
-
-func randomDigits(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	for i := range b {
-		b[i] = '0' + b[i]%10
-	}
-	return string(b)
 }

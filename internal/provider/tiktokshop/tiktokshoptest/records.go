@@ -3,6 +3,8 @@ package tiktokshoptest
 import (
 	"strings"
 	"time"
+
+	"github.com/alitok/workspace-operator/internal/provider/providertest"
 )
 
 // Buyer is a shopper of the fake shop: the identity and recipient its orders carry. TikTok Shop names a buyer by
@@ -18,7 +20,7 @@ type Buyer struct {
 
 // NewBuyer returns a buyer with a random user ID and email, named after name ("alice" → "Alice Example").
 func NewBuyer(name string) Buyer {
-	return Buyer{UserID: "7" + randomDigits(18), Email: strings.ToLower(name) + "." + randomHex(4) + "@example.com",
+	return Buyer{UserID: "7" + providertest.RandomDigits(18), Email: strings.ToLower(name) + "." + providertest.RandomHex(4) + "@example.com",
 		Name: strings.ToUpper(name[:1]) + name[1:] + " Example"}
 }
 
