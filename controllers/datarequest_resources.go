@@ -24,7 +24,6 @@ const (
 	subjectEmailKey       = "email"
 	subjectBuyerIDsKey    = "buyer_ids"
 	subjectCorrectionsKey = "corrections.json"
-	exportKey             = "export.json"
 )
 
 // requestObjectName is the name of a request's Job, ServiceAccount and Secrets: the same for the same
