@@ -40,7 +40,11 @@ func TestTenantIsolationIsEnforcedOnTheNode(t *testing.T) {
 	if outsider.reaches(t, port(aIP), false) {
 		t.Errorf("a Pod of a non-tenant namespace opened a connection to a Pod of tenant iso-a")
 	}
-	// The control: outside any tenant nothing is denied, so the refusals above are the policies' doing.
+	// The controls: every server refused above answers a Pod it is meant to, so a refusal is the policies'
+	// doing, not a server that is down.
+	if !newProber(t, b.Status.Namespace, nil).reaches(t, port(bIP), true) {
+		t.Errorf("control failed: a Pod of tenant iso-b cannot reach its own namespace's server")
+	}
 	if !outsider.reaches(t, port(outIP), true) {
 		t.Errorf("control failed: a Pod cannot reach a Pod of its own non-tenant namespace")
 	}
