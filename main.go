@@ -33,12 +33,11 @@ import (
 )
 
 func main() {
-	if len(os.Args) > 1 && (os.Args[1] == "--version" || os.Args[1] == "-version" || os.Args[1] == "version") {
-		fmt.Println(version.String())
-		return
-	}
 	if len(os.Args) > 1 {
 		switch os.Args[1] {
+		case "--version", "-version", "version":
+			fmt.Println(version.String())
+			return
 		case "audit":
 			os.Exit(runAudit(os.Args[2:]))
 		case "worker":

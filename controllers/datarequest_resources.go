@@ -84,7 +84,6 @@ func requestJob(cfg *config.Config, dr *workspacesv1alpha1.DataRequest, tenant, 
 	}
 	if task == "export" {
 		args = append(args, "--export-secret="+cfg.Privacy.ExportNamespace+"/"+exportSecretName(dr.Name))
-		w.apiAccess = true
 	}
 	w.args = args
 	spec := w.jobSpec(cfg)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -47,8 +48,6 @@ type workerJob struct {
 	region         string
 	// mounts are the Secrets and ConfigMaps the run reads, each mounted read-only as files.
 	mounts []mount
-	// apiAccess mounts the service account token: only a run that writes to the API (an export) needs it.
-	apiAccess bool
 }
 
 // mount is a Secret or ConfigMap mounted read-only into a worker run.
@@ -83,7 +82,8 @@ func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecAppl
 	spec := corev1ac.PodSpec().
 		WithRestartPolicy(corev1.RestartPolicyNever).
 		WithServiceAccountName(w.serviceAccount).
-		WithAutomountServiceAccountToken(w.apiAccess).
+		// Only a task that writes to the API server (an export) gets the service account token.
+		WithAutomountServiceAccountToken(slices.Contains(apiServerTasks, w.args[0])).
 		WithSecurityContext(corev1ac.PodSecurityContext().
 			WithRunAsNonRoot(true).
 			WithRunAsUser(workerUID).
