@@ -87,7 +87,8 @@ func demo(w *realnode.World) error {
 	intg := &workspacesv1alpha1.Integration{ObjectMeta: metav1.ObjectMeta{Name: "tiktok-shop", Namespace: "tenant-acme"},
 		Spec: workspacesv1alpha1.IntegrationSpec{
 			Provider: workspacesv1alpha1.ProviderTikTokShop, Account: workspacesv1alpha1.AccountRef{ID: w.TikTok.ShopID, Region: "DE"},
-			Features: []workspacesv1alpha1.Feature{{Name: workspacesv1alpha1.FeatureOrders}}, Scopes: []string{"seller.order.info"},
+			Features:    []workspacesv1alpha1.Feature{{Name: workspacesv1alpha1.FeatureOrders}},
+			Scopes:      realnode.Scopes(workspacesv1alpha1.ProviderTikTokShop, workspacesv1alpha1.FeatureOrders),
 			Credentials: workspacesv1alpha1.CredentialsSpec{RemoteKey: "tiktok/main"},
 		}}
 	if err := w.C.Create(w.Ctx, intg); err != nil {

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -93,31 +94,14 @@ func probeContainer(args ...string) corev1.Container {
 	}
 }
 
-// startServer runs a probe server Pod on :8080 and returns its IP once it is Running.
-func startServer(t *testing.T, ns, name string) string {
-	t.Helper()
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app": name}},
-		Spec: corev1.PodSpec{
-			AutomountServiceAccountToken: ptr.To(false),
-			Containers:                   []corev1.Container{probeContainer("serve", "-addr", ":8080")},
-		},
-	}
-	if err := s.C.Create(s.Ctx, pod); err != nil {
-		t.Fatalf("creating server Pod %s/%s: %v", ns, name, err)
-	}
-	eventually(t, time.Minute, "server Pod "+ns+"/"+name+" running", func() (bool, string) {
-		if err := s.C.Get(s.Ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
-			return false, err.Error()
-		}
-		return pod.Status.Phase == corev1.PodRunning && pod.Status.PodIP != "", string(pod.Status.Phase)
-	})
-	return pod.Status.PodIP
-}
+// prober is a long-running Pod that serves on proberPort and opens connections on request: one new TCP
+// connection per probe, so a connection allowed before is never reused.
+type prober struct{ ns, name, ip string }
 
-// prober is a long-running Pod that opens connections on request: one new TCP connection per probe, so a
-// connection allowed before is never reused.
-type prober struct{ ns, name string }
+const proberPort = "8080"
+
+// addr is where the prober serves.
+func (p *prober) addr() string { return net.JoinHostPort(p.ip, proberPort) }
 
 // newProber starts a probe Pod in ns with labels (those of the Pods whose reach is tested) and waits until it runs.
 func newProber(t *testing.T, ns string, labels map[string]string) *prober {
@@ -127,7 +111,7 @@ func newProber(t *testing.T, ns string, labels map[string]string) *prober {
 		Spec: corev1.PodSpec{
 			AutomountServiceAccountToken:  ptr.To(false),
 			TerminationGracePeriodSeconds: ptr.To[int64](0),
-			Containers:                    []corev1.Container{probeContainer("serve", "-addr", ":8081")},
+			Containers:                    []corev1.Container{probeContainer("serve", "-addr", ":"+proberPort)},
 		},
 	}
 	must(t, s.C.Create(s.Ctx, pod), "creating a probe Pod in", ns)
@@ -136,9 +120,9 @@ func newProber(t *testing.T, ns string, labels map[string]string) *prober {
 		if err := s.C.Get(s.Ctx, client.ObjectKeyFromObject(pod), pod); err != nil {
 			return false, err.Error()
 		}
-		return pod.Status.Phase == corev1.PodRunning, string(pod.Status.Phase)
+		return pod.Status.Phase == corev1.PodRunning && pod.Status.PodIP != "", string(pod.Status.Phase)
 	})
-	return &prober{ns: ns, name: pod.Name}
+	return &prober{ns: ns, name: pod.Name, ip: pod.Status.PodIP}
 }
 
 // newJobProber starts a probe Pod through a Job the operator's identity creates, with the Pod labels of one of
@@ -156,7 +140,7 @@ func newJobProber(t *testing.T, ns string, podLabels map[string]string) *prober 
 					RestartPolicy:                 corev1.RestartPolicyNever,
 					AutomountServiceAccountToken:  ptr.To(false),
 					TerminationGracePeriodSeconds: ptr.To[int64](0),
-					Containers:                    []corev1.Container{probeContainer("serve", "-addr", ":8081")},
+					Containers:                    []corev1.Container{probeContainer("serve", "-addr", ":"+proberPort)},
 				},
 			},
 		},
@@ -165,21 +149,21 @@ func newJobProber(t *testing.T, ns string, podLabels map[string]string) *prober 
 	t.Cleanup(func() {
 		_ = s.AsOperator.Delete(context.Background(), job, client.PropagationPolicy(metav1.DeletePropagationBackground))
 	})
-	var name string
+	var p *prober
 	eventually(t, time.Minute, "probe Job's Pod in "+ns+" running", func() (bool, string) {
 		pods := &corev1.PodList{}
 		if err := s.C.List(s.Ctx, pods, client.InNamespace(ns), client.MatchingLabels{"job-name": job.Name}); err != nil {
 			return false, err.Error()
 		}
-		for _, p := range pods.Items {
-			if p.Status.Phase == corev1.PodRunning {
-				name = p.Name
+		for _, pod := range pods.Items {
+			if pod.Status.Phase == corev1.PodRunning && pod.Status.PodIP != "" {
+				p = &prober{ns: ns, name: pod.Name, ip: pod.Status.PodIP}
 				return true, ""
 			}
 		}
 		return false, fmt.Sprintf("%d Pods, none running", len(pods.Items))
 	})
-	return &prober{ns: ns, name: name}
+	return p
 }
 
 // reaches reports whether a new connection to target (host:port) is accepted. The network plugin applies

@@ -26,8 +26,7 @@ func TestEachJobReachesOnlyWhatItsTaskNeeds(t *testing.T) {
 		tn.Spec.Retention = []workspacesv1alpha1.RetentionRule{{Category: workspacesv1alpha1.CategoryLogs, KeepDays: 30}}
 	})
 	ns := tn.Status.Namespace
-	intg := integration(ns, "tiktok", workspacesv1alpha1.ProviderTikTokShop, s.TikTok.ShopID, "tiktok/main",
-		[]string{"seller.product.basic", "seller.order.info", "seller.fulfillment.basic", "seller.logistics", "seller.return_refund.basic"})
+	intg := integration(ns, "tiktok", workspacesv1alpha1.ProviderTikTokShop, s.TikTok.ShopID, "tiktok/main")
 	intg.Spec.Suspend = true
 	must(t, s.C.Create(s.Ctx, intg), "creating Integration")
 	podLabelsOf := func(name string) map[string]string {

@@ -147,8 +147,7 @@ func TestAJobWhosePodIsKilledIsReportedNotLost(t *testing.T) {
 
 	tn := newTenant(t, "killed", nil)
 	intg := integration(tn.Status.Namespace, "tiktok", workspacesv1alpha1.ProviderTikTokShop, s.TikTok.ShopID, "tiktok/main",
-		[]string{"seller.order.info"})
-	intg.Spec.Features = []workspacesv1alpha1.Feature{{Name: workspacesv1alpha1.FeatureOrders}}
+		workspacesv1alpha1.FeatureOrders)
 	must(t, s.C.Create(s.Ctx, intg), "creating Integration")
 	eventually(t, 2*time.Minute, "Integration Ready", func() (bool, string) {
 		if err := s.C.Get(s.Ctx, client.ObjectKeyFromObject(intg), intg); err != nil {

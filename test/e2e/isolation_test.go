@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"net"
 	"strings"
 	"testing"
 
@@ -22,30 +21,31 @@ func TestTenantIsolationIsEnforcedOnTheNode(t *testing.T) {
 	t.Cleanup(func() { _ = s.C.Delete(s.Ctx, outside) })
 	waitForDefaultServiceAccount(t, outside.Name)
 
-	aIP := startServer(t, a.Status.Namespace, "server")
-	bIP := startServer(t, b.Status.Namespace, "server")
-	outIP := startServer(t, outside.Name, "server")
-	port := func(ip string) string { return net.JoinHostPort(ip, "8080") }
+	// Each prober also serves: a1 and a2 share tenant iso-a, bp is in tenant iso-b, out outside any tenant.
+	a1, a2 := newProber(t, a.Status.Namespace, nil), newProber(t, a.Status.Namespace, nil)
+	bp, out := newProber(t, b.Status.Namespace, nil), newProber(t, outside.Name, nil)
 
-	inA, outsider := newProber(t, a.Status.Namespace, nil), newProber(t, outside.Name, nil)
-	if !inA.reaches(t, port(aIP), true) {
+	if !a1.reaches(t, a2.addr(), true) {
 		t.Errorf("a Pod cannot reach a Pod of its own tenant namespace (allow-same-namespace)")
 	}
-	if inA.reaches(t, port(bIP), false) {
+	if a1.reaches(t, bp.addr(), false) {
 		t.Errorf("a Pod of tenant iso-a opened a connection to a Pod of tenant iso-b")
 	}
-	if inA.reaches(t, port(outIP), false) {
+	if a1.reaches(t, out.addr(), false) {
 		t.Errorf("a Pod of tenant iso-a opened a connection to a Pod of a non-tenant namespace")
 	}
-	if outsider.reaches(t, port(aIP), false) {
+	if out.reaches(t, a1.addr(), false) {
 		t.Errorf("a Pod of a non-tenant namespace opened a connection to a Pod of tenant iso-a")
 	}
-	// The controls: every server refused above answers a Pod it is meant to, so a refusal is the policies'
+	// The controls: every Pod refused above answers a Pod meant to reach it, so a refusal is the policies'
 	// doing, not a server that is down.
-	if !newProber(t, b.Status.Namespace, nil).reaches(t, port(bIP), true) {
-		t.Errorf("control failed: a Pod of tenant iso-b cannot reach its own namespace's server")
+	if !a2.reaches(t, a1.addr(), true) {
+		t.Errorf("control failed: a Pod of tenant iso-a cannot reach its own namespace's Pod")
 	}
-	if !outsider.reaches(t, port(outIP), true) {
+	if !newProber(t, b.Status.Namespace, nil).reaches(t, bp.addr(), true) {
+		t.Errorf("control failed: a Pod of tenant iso-b cannot reach its own namespace's Pod")
+	}
+	if !newProber(t, outside.Name, nil).reaches(t, out.addr(), true) {
 		t.Errorf("control failed: a Pod cannot reach a Pod of its own non-tenant namespace")
 	}
 

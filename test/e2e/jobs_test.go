@@ -26,16 +26,21 @@ import (
 var allFeatures = []workspacesv1alpha1.FeatureName{workspacesv1alpha1.FeatureProducts, workspacesv1alpha1.FeatureOrders,
 	workspacesv1alpha1.FeatureFulfillment, workspacesv1alpha1.FeatureReturns}
 
-func integration(ns, name string, provider workspacesv1alpha1.Provider, account, remoteKey string, scopes []string) *workspacesv1alpha1.Integration {
+// integration is an Integration of the given features (default: all), granted exactly the scopes the
+// operator's catalog asks for them.
+func integration(ns, name string, provider workspacesv1alpha1.Provider, account, remoteKey string, features ...workspacesv1alpha1.FeatureName) *workspacesv1alpha1.Integration {
+	if len(features) == 0 {
+		features = allFeatures
+	}
 	i := &workspacesv1alpha1.Integration{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: workspacesv1alpha1.IntegrationSpec{
 			Provider: provider, Account: workspacesv1alpha1.AccountRef{ID: account, Region: "DE"},
-			Scopes: scopes, Credentials: workspacesv1alpha1.CredentialsSpec{RemoteKey: remoteKey},
+			Scopes: realnode.Scopes(provider, features...), Credentials: workspacesv1alpha1.CredentialsSpec{RemoteKey: remoteKey},
 			OnDisconnect: workspacesv1alpha1.OnDisconnectPurge,
 		},
 	}
-	for _, f := range allFeatures {
+	for _, f := range features {
 		i.Spec.Features = append(i.Spec.Features, workspacesv1alpha1.Feature{Name: f})
 	}
 	return i
@@ -104,10 +109,8 @@ func TestEveryJobKindRunsForReal(t *testing.T) {
 
 	tn := newTenant(t, "shop", nil)
 	ns := tn.Status.Namespace
-	tiktok := integration(ns, "tiktok", workspacesv1alpha1.ProviderTikTokShop, s.TikTok.ShopID, "tiktok/main",
-		[]string{"seller.product.basic", "seller.order.info", "seller.fulfillment.basic", "seller.logistics", "seller.return_refund.basic"})
-	ali := integration(ns, "aliexpress", workspacesv1alpha1.ProviderAliExpress, s.Ali.SellerID, "aliexpress/main",
-		[]string{"product.read", "order.read", "logistics.read", "logistics.write", "issue.read"})
+	tiktok := integration(ns, "tiktok", workspacesv1alpha1.ProviderTikTokShop, s.TikTok.ShopID, "tiktok/main")
+	ali := integration(ns, "aliexpress", workspacesv1alpha1.ProviderAliExpress, s.Ali.SellerID, "aliexpress/main")
 	for _, i := range []*workspacesv1alpha1.Integration{tiktok, ali} {
 		must(t, s.C.Create(s.Ctx, i), "creating Integration", i.Name)
 		eventually(t, 2*time.Minute, "Integration "+i.Name+" Ready", func() (bool, string) {

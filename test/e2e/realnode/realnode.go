@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/config"
 	"github.com/alitok/workspace-operator/internal/pgtest"
 	"github.com/alitok/workspace-operator/internal/provider/aliexpress/aliexpresstest"
 	"github.com/alitok/workspace-operator/internal/provider/tiktokshop/tiktokshoptest"
@@ -253,12 +255,18 @@ func (s *World) operatorValues() map[string]any {
 		map[string]any{"key": "tenants/${TENANT}/tiktok/main", "value": jsonOf(s.TikTok.CredentialFiles())},
 		map[string]any{"key": "tenants/${TENANT}/aliexpress/main", "value": jsonOf(s.Ali.CredentialFiles())},
 	}
-	provider := func(host, base string, scopes map[string][]string) map[string]any {
-		features := map[string]any{}
-		for f, sc := range scopes {
-			features[f] = map[string]any{"scopes": sc, "schedule": "0 3 * * *"}
+	// The operator's own catalog, calling the fake platforms, every feature synced only when asked (sync-now).
+	providers := config.Default().Providers
+	for name, base := range map[workspacesv1alpha1.Provider]string{
+		workspacesv1alpha1.ProviderTikTokShop: "https://" + TikTokAddr, workspacesv1alpha1.ProviderAliExpress: "https://" + AliExpressAddr,
+	} {
+		p := providers[name]
+		p.APIBaseURL = base
+		for f, feature := range p.Features {
+			feature.Schedule = "0 3 * * *"
+			p.Features[f] = feature
 		}
-		return map[string]any{"apiHosts": []string{host}, "apiBaseURL": base, "features": features}
+		providers[name] = p
 	}
 	return map[string]any{
 		"image": map[string]any{"repository": repo, "tag": tag, "pullPolicy": "Never"},
@@ -274,16 +282,7 @@ func (s *World) operatorValues() map[string]any {
 					"ports": []any{map[string]any{"protocol": "TCP", "port": DatabasePort}},
 				}},
 			},
-			"providers": map[string]any{
-				"TikTokShop": provider("open-api.tiktokglobalshop.com", "https://"+TikTokAddr, map[string][]string{
-					"products": {"seller.product.basic"}, "orders": {"seller.order.info"},
-					"fulfillment": {"seller.fulfillment.basic", "seller.logistics"}, "returns": {"seller.return_refund.basic"},
-				}),
-				"AliExpress": provider("api-sg.aliexpress.com", "https://"+AliExpressAddr, map[string][]string{
-					"products": {"product.read"}, "orders": {"order.read"},
-					"fulfillment": {"logistics.read", "logistics.write"}, "returns": {"issue.read"},
-				}),
-			},
+			"providers": providers,
 			"secretStore": map[string]any{
 				"name":            "tenant-secrets",
 				"remoteKeyPrefix": "tenants/${TENANT}/",
@@ -389,4 +388,17 @@ func (s *World) Query(sql string, args ...any) (int64, error) {
 		return 0, fmt.Errorf("%s: %w", sql, err)
 	}
 	return n, nil
+}
+
+// Scopes are the platform scopes the operator's catalog asks for the given features of a provider.
+func Scopes(provider workspacesv1alpha1.Provider, features ...workspacesv1alpha1.FeatureName) []string {
+	var out []string
+	for _, f := range features {
+		for _, sc := range config.Default().Providers[provider].Features[f].Scopes {
+			if !slices.Contains(out, sc) {
+				out = append(out, sc)
+			}
+		}
+	}
+	return out
 }
