@@ -30,6 +30,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/worker"
 )
 
@@ -265,10 +266,10 @@ func (r *DataRequestReconciler) readSubject(ctx context.Context, dr *workspacesv
 func (r *DataRequestReconciler) restrict(ctx context.Context, s *requestScope, subject map[string][]byte) error {
 	dr := s.dr
 	key := &corev1.Secret{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: hmacKeySecretName}, key); err != nil {
+	if err := r.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: contract.HMACKeySecret}, key); err != nil {
 		return fmt.Errorf("reading the tenant's HMAC key: %w", err)
 	}
-	pseudonyms := worker.PseudonymizeSubject(key.Data[hmacKeyField], string(subject[subjectEmailKey]), string(subject[subjectBuyerIDsKey]))
+	pseudonyms := worker.PseudonymizeSubject(key.Data[contract.HMACKeyKey], string(subject[subjectEmailKey]), string(subject[subjectBuyerIDsKey]))
 	entry, err := json.Marshal(pseudonyms)
 	if err != nil {
 		return err
@@ -278,7 +279,7 @@ func (r *DataRequestReconciler) restrict(ctx context.Context, s *requestScope, s
 		return err
 	}
 	cm := &corev1.ConfigMap{}
-	cm.Name, cm.Namespace = restrictionListName, s.namespace
+	cm.Name, cm.Namespace = contract.RestrictionListConfigMap, s.namespace
 	if err := r.Patch(ctx, cm, client.RawPatch(types.MergePatchType, patch), client.FieldOwner(FieldOwner)); err != nil {
 		return fmt.Errorf("adding to the restriction list: %w", err)
 	}
@@ -312,7 +313,7 @@ func (r *DataRequestReconciler) runJob(ctx context.Context, s *requestScope, sub
 			return err
 		}
 		now := metav1.NewTime(r.Now().UTC().Truncate(time.Second))
-		dr.Status.Jobs = []workspacesv1alpha1.JobRecord{{Name: name, Task: requestTask(dr.Spec.Type), StartTime: &now}}
+		dr.Status.Jobs = []workspacesv1alpha1.JobRecord{{Name: name, Task: string(requestTask(dr.Spec.Type)), StartTime: &now}}
 		dr.Status.Phase = workspacesv1alpha1.RequestPhaseRunning
 		return nil
 	}
@@ -321,7 +322,7 @@ func (r *DataRequestReconciler) runJob(ctx context.Context, s *requestScope, sub
 	}
 	if len(dr.Status.Jobs) == 0 {
 		// Created by an earlier pass whose status write was lost: adopt it rather than run a second.
-		dr.Status.Jobs = []workspacesv1alpha1.JobRecord{{Name: name, Task: requestTask(dr.Spec.Type), StartTime: job.Status.StartTime}}
+		dr.Status.Jobs = []workspacesv1alpha1.JobRecord{{Name: name, Task: string(requestTask(dr.Spec.Type)), StartTime: job.Status.StartTime}}
 	}
 	dr.Status.Phase = workspacesv1alpha1.RequestPhaseRunning
 	switch {
@@ -360,7 +361,10 @@ func (r *DataRequestReconciler) createJob(ctx context.Context, s *requestScope, 
 	if err := r.Apply(ctx, sa, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return fmt.Errorf("creating the Job's ServiceAccount: %w", err)
 	}
-	job := requestJob(r.Config, dr, tenant, s.namespace, s.region, held)
+	job, err := requestJob(r.Config, dr, tenant, s.namespace, s.region, held)
+	if err != nil {
+		return err
+	}
 	// Create, not apply: a second pass that missed the first one's status must fail here, not rewrite a Job.
 	obj := &batchv1.Job{}
 	raw, err := json.Marshal(job)
@@ -374,16 +378,6 @@ func (r *DataRequestReconciler) createJob(ctx context.Context, s *requestScope, 
 		return fmt.Errorf("creating Job: %w", err)
 	}
 	return nil
-}
-
-// workerResult is the part of the worker's JSON result (internal/worker.Result) the operator reads.
-type workerResult struct {
-	OK    bool   `json:"ok"`
-	Error string `json:"error,omitempty"`
-	// Totals sums the per-category counts: found, erased, anonymized, held (erase), corrected (rectify),
-	// records (export).
-	Totals map[string]int64 `json:"totals,omitempty"`
-	Held   []string         `json:"held,omitempty"`
 }
 
 // recordResult reads the finished Job's result from its Pod's termination message into status, with a
@@ -404,7 +398,7 @@ func (r *DataRequestReconciler) recordResult(ctx context.Context, s *requestScop
 	res := &workspacesv1alpha1.RequestResult{CompletedAt: rec.CompletionTime}
 	sum := sha256.Sum256([]byte(message))
 	res.ReceiptSHA256 = hex.EncodeToString(sum[:])
-	var wr workerResult
+	var wr contract.Result
 	parseErr := json.Unmarshal([]byte(message), &wr)
 	res.RecordsFound = wr.Totals["found"] + wr.Totals["records"]
 	res.RecordsErased = wr.Totals["erased"]
@@ -506,7 +500,7 @@ func (r *DataRequestReconciler) reconcileDelete(ctx context.Context, s *requestS
 		if ns, err := namespaceName(r.Config, dr.Spec.TenantRef.Name); err == nil {
 			patch := []byte(fmt.Sprintf(`{"data":{%q:null}}`, restrictionKey(dr.Name)))
 			cm := &corev1.ConfigMap{}
-			cm.Name, cm.Namespace = restrictionListName, ns
+			cm.Name, cm.Namespace = contract.RestrictionListConfigMap, ns
 			if err := r.Patch(ctx, cm, client.RawPatch(types.MergePatchType, patch)); client.IgnoreNotFound(err) != nil {
 				return fmt.Errorf("lifting the restriction: %w", err)
 			}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -13,6 +14,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/contract"
 )
 
 const (
@@ -40,15 +42,15 @@ func requestObjectName(dr string) string {
 func subjectCopyName(dr string) string  { return requestObjectName(dr) + "-subject" }
 func exportSecretName(dr string) string { return requestObjectName(dr) + "-export" }
 
-// requestTask is the worker task a request type runs; Restriction and Objection run none.
-func requestTask(t workspacesv1alpha1.RequestType) string {
+// requestTask is the worker task a request type runs; Restriction and Objection run none ("").
+func requestTask(t workspacesv1alpha1.RequestType) contract.Task {
 	switch t {
 	case workspacesv1alpha1.RequestAccess:
-		return "export"
+		return contract.TaskExport
 	case workspacesv1alpha1.RequestRectification:
-		return "rectify"
+		return contract.TaskRectify
 	case workspacesv1alpha1.RequestErasure:
-		return "erase"
+		return contract.TaskErase
 	}
 	return ""
 }
@@ -61,35 +63,30 @@ func requestLabels(tenant, dr string) map[string]string {
 
 // requestJob is the Job answering one request. The subject's identifiers reach it only as files from a
 // Secret; its arguments name no subject.
-func requestJob(cfg *config.Config, dr *workspacesv1alpha1.DataRequest, tenant, ns, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.JobApplyConfiguration {
-	name := requestObjectName(dr.Name)
-	task := requestTask(dr.Spec.Type)
-	args := append([]string{task, "--tenant=" + tenant, "--subject-dir=" + subjectMountPath}, tenantDataArgs(true)...)
-	if len(held) > 0 {
-		args = append(args, "--held-categories="+categoryList(held))
-	}
+func requestJob(cfg *config.Config, dr *workspacesv1alpha1.DataRequest, tenant, ns, region string, held []workspacesv1alpha1.DataCategory) (*batchv1ac.JobApplyConfiguration, error) {
+	subject := contract.Subject{Tenant: tenant, SubjectDir: contract.SubjectFiles(subjectCopyName(dr.Name)),
+		HMACKey: contract.TenantHMACKey(), Database: contract.TenantDatabase(), Held: held}
 	if s := dr.Spec.Scope; s != nil {
-		if len(s.Integrations) > 0 {
-			args = append(args, "--integrations="+strings.Join(s.Integrations, ","))
-		}
-		if len(s.Categories) > 0 {
-			args = append(args, "--categories="+categoryList(s.Categories))
-		}
+		subject.Integrations, subject.Categories = s.Integrations, s.Categories
 	}
-	w := workerJob{
+	var in contract.Inputs
+	switch requestTask(dr.Spec.Type) {
+	case contract.TaskExport:
+		in = &contract.Export{Subject: subject, ExportSecret: cfg.Privacy.ExportNamespace + "/" + exportSecretName(dr.Name)}
+	case contract.TaskRectify:
+		in = &contract.Rectify{Subject: subject}
+	case contract.TaskErase:
+		in = &contract.Erase{Subject: subject}
+	default:
+		return nil, fmt.Errorf("a %s request runs no Job", dr.Spec.Type)
+	}
+	return workerRun{
+		inputs:         in,
 		labels:         requestLabels(tenant, dr.Name),
-		serviceAccount: name,
+		serviceAccount: requestObjectName(dr.Name),
 		region:         region,
-		mounts:         append(tenantDataMounts(true), mount{name: "subject", path: subjectMountPath, secret: subjectCopyName(dr.Name)}),
-	}
-	if task == "export" {
-		args = append(args, "--export-secret="+cfg.Privacy.ExportNamespace+"/"+exportSecretName(dr.Name))
-	}
-	w.args = args
-	spec := w.jobSpec(cfg)
-	// A request is answered once: a failed Job is reported, not retried behind the privacy team's back.
-	spec.WithBackoffLimit(0)
-	return batchv1ac.Job(name, ns).WithLabels(w.labels).WithSpec(spec)
+		once:           true,
+	}.job(cfg, requestObjectName(dr.Name), ns), nil
 }
 
 func requestServiceAccount(dr *workspacesv1alpha1.DataRequest, tenant, ns string) *corev1ac.ServiceAccountApplyConfiguration {

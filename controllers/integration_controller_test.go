@@ -23,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/eso"
 )
 
@@ -137,6 +138,7 @@ func cronJobsSuspended(ns string, want bool) func() error {
 }
 
 func TestIntegrationGetsScopedCredentialsAndLeastPrivilegeCronJobs(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	i := tenantWithIntegration(t, "seller")
 	ns := i.Namespace
@@ -222,8 +224,8 @@ func TestIntegrationGetsScopedCredentialsAndLeastPrivilegeCronJobs(t *testing.T)
 		t.Error("the sync Pod is not restricted")
 	case *c.SecurityContext.AllowPrivilegeEscalation || fmt.Sprint(c.SecurityContext.Capabilities.Drop) != "[ALL]" || !*c.SecurityContext.ReadOnlyRootFilesystem:
 		t.Error("the worker container is not restricted")
-	case strings.Join(c.Args, " ") != "worker sync --tenant=seller --integration=shop --provider=TikTokShop --feature=orders --account-id=7495-shop --credentials-dir="+credentialsMountPath+
-		" --database-dsn-file=/var/run/workspace/database/dsn --hmac-key-file=/var/run/workspace/hmac/key --restriction-dir="+restrictionMountPath:
+	case strings.Join(c.Args, " ") != "worker sync --tenant=seller --integration=shop --provider=TikTokShop --feature=orders --account-id=7495-shop --credentials-dir=/var/run/workspace/credentials"+
+		" --database-dsn-file=/var/run/workspace/database/dsn --hmac-key-file=/var/run/workspace/hmac/key --restriction-dir=/var/run/workspace/restrictions":
 		t.Errorf("args = %v", c.Args)
 	case len(c.Env) != 0 || len(c.EnvFrom) != 0:
 		t.Errorf("the worker gets environment %v %v; credentials must come as files", c.Env, c.EnvFrom)
@@ -256,6 +258,7 @@ func keysOf(m map[string][]byte) []string {
 }
 
 func TestFeaturesAddedAndRemovedChangeCronJobs(t *testing.T) {
+	needsCluster(t)
 	i := tenantWithIntegration(t, "features")
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
 	updateIntegration(t, i, func(live *workspacesv1alpha1.Integration) {
@@ -278,6 +281,7 @@ func TestFeaturesAddedAndRemovedChangeCronJobs(t *testing.T) {
 }
 
 func TestScopesThatDoNotMatchFeaturesStallAndStopSyncing(t *testing.T) {
+	needsCluster(t)
 	i := tenantWithIntegration(t, "scopes")
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
 	eventually(t, waitTimeout, cronJobsSuspended(i.Namespace, false))
@@ -309,6 +313,7 @@ func TestScopesThatDoNotMatchFeaturesStallAndStopSyncing(t *testing.T) {
 }
 
 func TestCredentialPathsOutsideTheTenantAreRefused(t *testing.T) {
+	needsCluster(t)
 	cases := map[string]string{
 		"/tenants/other/tiktok":    "must be relative to the tenant's secret path",
 		"../other/tiktok/main":     "must not contain '.' or '..' segments",
@@ -331,6 +336,7 @@ func TestCredentialPathsOutsideTheTenantAreRefused(t *testing.T) {
 }
 
 func TestRemoteKeyStaysUnderTheTenantPath(t *testing.T) {
+	needsCluster(t)
 	for key, ok := range map[string]bool{
 		"tiktok/main": true, "a/b/c": true, "tiktok//main": true,
 		"": false, "/abs": false, "..": false, "a/../../b": false, ".": false,
@@ -346,6 +352,7 @@ func TestRemoteKeyStaysUnderTheTenantPath(t *testing.T) {
 }
 
 func TestSuspendStopsSyncingAndKeepsCredentials(t *testing.T) {
+	needsCluster(t)
 	i := tenantWithIntegration(t, "pausing")
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
 
@@ -380,6 +387,7 @@ func jobsOf(t *testing.T, ns string, labels client.MatchingLabels) []batchv1.Job
 }
 
 func TestSyncNowStartsOneJobPerFeatureOncePerValue(t *testing.T) {
+	needsCluster(t)
 	i := tenantWithIntegration(t, "syncnow")
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
 	sync := client.MatchingLabels{IntegrationLabel: "shop", workspacesv1alpha1.ComponentLabel: componentSync}
@@ -461,6 +469,7 @@ func finishPods(ns, job string, phase corev1.PodPhase, message string) error {
 }
 
 func TestPurgeOnDisconnectRunsFirstAndRetriesAfterFailure(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	i := tenantWithIntegration(t, "disconnect", func(i *workspacesv1alpha1.Integration) { i.Spec.OnDisconnect = workspacesv1alpha1.OnDisconnectPurge })
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
@@ -527,6 +536,7 @@ func TestPurgeOnDisconnectRunsFirstAndRetriesAfterFailure(t *testing.T) {
 }
 
 func TestRetainOnDisconnectRevokesWithoutPurge(t *testing.T) {
+	needsCluster(t)
 	i := tenantWithIntegration(t, "retain")
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
 	if err := k8s.Delete(context.Background(), i); err != nil {
@@ -540,6 +550,7 @@ func TestRetainOnDisconnectRevokesWithoutPurge(t *testing.T) {
 }
 
 func TestMembersCannotReadCredentials(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	i := tenantWithIntegration(t, "guarded")
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
@@ -572,7 +583,7 @@ func TestMembersCannotReadCredentials(t *testing.T) {
 	if !can(sa, "shop-credentials") {
 		t.Error("the integration's ServiceAccount may not get its own credentials")
 	}
-	if can(sa, hmacKeySecretName) {
+	if can(sa, contract.HMACKeySecret) {
 		t.Error("the integration's ServiceAccount may read another Secret")
 	}
 	if can("system:serviceaccount:"+i.Namespace+":default", "shop-credentials") {
@@ -581,6 +592,7 @@ func TestMembersCannotReadCredentials(t *testing.T) {
 }
 
 func TestEachTenantReadsOnlyItsOwnStore(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	a := tenantWithIntegration(t, "store-a")
 	b := tenantWithIntegration(t, "store-b")
@@ -616,6 +628,7 @@ func TestEachTenantReadsOnlyItsOwnStore(t *testing.T) {
 }
 
 func TestIntegrationOutsideATenantNamespaceStalls(t *testing.T) {
+	needsCluster(t)
 	i := newIntegration("stray", "default")
 	if err := k8s.Create(context.Background(), i); err != nil {
 		t.Fatal(err)
@@ -628,6 +641,7 @@ func TestIntegrationOutsideATenantNamespaceStalls(t *testing.T) {
 }
 
 func TestUnchangedIntegrationCausesNoWrites(t *testing.T) {
+	needsCluster(t)
 	i := tenantWithIntegration(t, "quiet")
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
 	waitQuiet(t)

@@ -9,7 +9,6 @@ import (
 	"sort"
 	"strings"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -24,6 +23,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/eso"
 )
 
@@ -33,9 +33,7 @@ const (
 	// FeatureLabel names the feature a sync CronJob, Job or Pod runs.
 	FeatureLabel = "workspaces.alitok.ai/feature"
 
-	cronJobHistoryLimit     = 3
-	cronJobStartingDeadline = 300
-	httpsPort               = 443
+	httpsPort = 443
 )
 
 // Names of an Integration's objects.
@@ -173,7 +171,7 @@ func desiredEgressPolicy(cfg *config.Config, i *workspacesv1alpha1.Integration, 
 		WithSpec(networkingv1ac.NetworkPolicySpec().
 			// The integration's sync Pods only: its purge Job needs the database, not the internet.
 			WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{
-				IntegrationLabel: i.Name, TaskLabel: taskSync, workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue})).
+				IntegrationLabel: i.Name, TaskLabel: string(contract.TaskSync), workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue})).
 			WithPolicyTypes(networkingv1.PolicyTypeEgress).
 			WithEgress(networkingv1ac.NetworkPolicyEgressRule().
 				WithTo(networkingv1ac.NetworkPolicyPeer().WithIPBlock(
@@ -181,25 +179,20 @@ func desiredEgressPolicy(cfg *config.Config, i *workspacesv1alpha1.Integration, 
 				WithPorts(networkingv1ac.NetworkPolicyPort().WithProtocol(corev1.ProtocolTCP).WithPort(port))))
 }
 
-// syncJob is the worker run of one feature's sync.
-func syncJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string, f workspacesv1alpha1.FeatureName) workerJob {
+// syncRun is the worker run of one feature's sync.
+func syncRun(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string, f workspacesv1alpha1.FeatureName) workerRun {
 	l := integrationLabels(tenant, i.Name, componentSync)
 	l[FeatureLabel] = string(f)
-	args := append([]string{"sync",
-		"--tenant=" + tenant, "--integration=" + i.Name, "--provider=" + string(i.Spec.Provider),
-		"--feature=" + string(f), "--account-id=" + i.Spec.Account.ID, "--credentials-dir=" + credentialsMountPath},
-		tenantDataArgs(true)...)
-	if base := cfg.Providers[i.Spec.Provider].APIBaseURL; base != "" {
-		args = append(args, "--api-base-url="+base)
-	}
-	return workerJob{
+	return workerRun{
+		inputs: &contract.Sync{
+			Tenant: tenant, Integration: i.Name, Provider: i.Spec.Provider, Feature: f, AccountID: i.Spec.Account.ID,
+			APIBaseURL:  cfg.Providers[i.Spec.Provider].APIBaseURL,
+			Credentials: contract.Credentials(credentialsName(i.Name)),
+			Database:    contract.TenantDatabase(), HMACKey: contract.TenantHMACKey(), Restrictions: contract.RestrictionList(),
+		},
 		labels:         l,
 		serviceAccount: syncAccountName(i.Name),
-		args:           append(args, "--restriction-dir="+restrictionMountPath),
 		region:         region,
-		mounts: append(tenantDataMounts(true),
-			mount{name: "credentials", path: credentialsMountPath, secret: credentialsName(i.Name)},
-			mount{name: "restrictions", path: restrictionMountPath, configMap: restrictionListName, optional: true}),
 	}
 }
 
@@ -209,32 +202,15 @@ func desiredCronJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenan
 	if schedule == "" {
 		schedule = cfg.Providers[i.Spec.Provider].Features[f.Name].Schedule
 	}
-	job := syncJob(cfg, i, tenant, region, f.Name)
-	return batchv1ac.CronJob(cronJobName(i.Name, f.Name), i.Namespace).
-		WithLabels(job.labels).
-		WithSpec(batchv1ac.CronJobSpec().
-			WithSchedule(schedule).
-			WithTimeZone("Etc/UTC").
-			WithSuspend(suspend).
-			WithConcurrencyPolicy(batchv1.ForbidConcurrent).
-			WithStartingDeadlineSeconds(cronJobStartingDeadline).
-			WithSuccessfulJobsHistoryLimit(cronJobHistoryLimit).
-			WithFailedJobsHistoryLimit(cronJobHistoryLimit).
-			WithJobTemplate(batchv1ac.JobTemplateSpec().WithLabels(job.labels).WithSpec(job.jobSpec(cfg))))
+	return syncRun(cfg, i, tenant, region, f.Name).cronJob(cfg, cronJobName(i.Name, f.Name), i.Namespace, schedule, suspend)
 }
 
 // desiredPurgeJob removes the integration's synced data when it is disconnected with onDisconnect: Purge.
 func desiredPurgeJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.JobApplyConfiguration {
-	args := append([]string{"purge", "--tenant=" + tenant, "--integration=" + i.Name}, tenantDataArgs(false)...)
-	if len(held) > 0 {
-		args = append(args, "--held-categories="+categoryList(held))
-	}
-	w := workerJob{
+	return workerRun{
+		inputs:         &contract.Purge{Tenant: tenant, Integration: i.Name, Held: held, Database: contract.TenantDatabase()},
 		labels:         integrationLabels(tenant, i.Name, componentPurge),
 		serviceAccount: syncAccountName(i.Name),
-		args:           args,
 		region:         region,
-		mounts:         tenantDataMounts(false),
-	}
-	return batchv1ac.Job(purgeJobName(i.Name), i.Namespace).WithLabels(w.labels).WithSpec(w.jobSpec(cfg))
+	}.job(cfg, purgeJobName(i.Name), i.Namespace)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -15,59 +14,43 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/contract"
 )
 
 const (
-	// databaseSecretName is the tenant's Secret holding the DSN of its PostgreSQL schema (key "dsn"), fetched
-	// from the tenant's secret store.
-	databaseSecretName = "tenant-database"
-	// restrictionListName is the tenant's ConfigMap of restricted subjects' pseudonyms, one key per
-	// Restriction or Objection DataRequest; every sync reads it and skips them.
-	restrictionListName = "restriction-list"
-
-	databaseMountPath    = "/var/run/workspace/database"
-	hmacKeyMountPath     = "/var/run/workspace/hmac"
-	subjectMountPath     = "/var/run/workspace/subject"
-	restrictionMountPath = "/var/run/workspace/restrictions"
-
 	// workerUID is the non-root user the worker runs as.
 	workerUID = 65532
-	// credentialsMountPath is where a Job finds its integration's credentials, one file per key.
-	credentialsMountPath = "/var/run/workspace/credentials"
 	// terminationLogPath is where the worker writes its JSON result for the operator to read.
 	terminationLogPath = "/dev/termination-log"
 	// jobActiveDeadlineSeconds bounds how long one worker run may take.
 	jobActiveDeadlineSeconds = 3600
+
+	cronJobHistoryLimit     = 3
+	cronJobStartingDeadline = 300
 )
 
-// workerJob describes one run of `workspace-operator worker <task>`.
-type workerJob struct {
+// workerRun is one run of `workspace-operator worker <task>`: its inputs (the contract the worker parses back),
+// and who runs it where. Every Job and CronJob of the operator is built from one.
+type workerRun struct {
+	inputs         contract.Inputs
 	labels         map[string]string
 	serviceAccount string
-	args           []string
 	region         string
-	// mounts are the Secrets and ConfigMaps the run reads, each mounted read-only as files.
-	mounts []mount
-}
-
-// mount is a Secret or ConfigMap mounted read-only into a worker run.
-type mount struct {
-	name, path string
-	secret     string
-	configMap  string
-	// optional lets the Pod start while the object does not exist yet.
-	optional bool
+	// once marks a run that is reported, not retried: a data-subject request is answered once, and a failure
+	// goes to the privacy team rather than being retried behind its back.
+	once bool
 }
 
 // podTemplate is the Pod every operator Job runs: the worker image, Pod Security `restricted` (non-root, no
-// privilege escalation, no capabilities, read-only root, RuntimeDefault seccomp), no service account token,
-// pinned to the tenant's region, secrets only as mounted files.
-func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecApplyConfiguration {
+// privilege escalation, no capabilities, read-only root, RuntimeDefault seccomp), no service account token
+// unless its task talks to the API server, pinned to the tenant's region, secrets only as mounted files.
+func (w workerRun) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecApplyConfiguration {
+	task := w.inputs.Task()
 	container := corev1ac.Container().
 		WithName("worker").
 		WithImage(cfg.Worker.Image).
 		WithImagePullPolicy(cfg.Worker.ImagePullPolicy).
-		WithArgs(append([]string{"worker"}, w.args...)...).
+		WithArgs(append([]string{"worker"}, contract.Args(w.inputs)...)...).
 		WithTerminationMessagePath(terminationLogPath).
 		WithTerminationMessagePolicy(corev1.TerminationMessageReadFile).
 		WithResources(corev1ac.ResourceRequirements().
@@ -82,8 +65,7 @@ func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecAppl
 	spec := corev1ac.PodSpec().
 		WithRestartPolicy(corev1.RestartPolicyNever).
 		WithServiceAccountName(w.serviceAccount).
-		// Only a task that writes to the API server (an export) gets the service account token.
-		WithAutomountServiceAccountToken(slices.Contains(apiServerTasks, w.args[0])).
+		WithAutomountServiceAccountToken(contract.NeedsAPIServer(task)).
 		WithSecurityContext(corev1ac.PodSecurityContext().
 			WithRunAsNonRoot(true).
 			WithRunAsUser(workerUID).
@@ -91,13 +73,13 @@ func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecAppl
 			WithFSGroup(workerUID).
 			WithSeccompProfile(corev1ac.SeccompProfile().WithType(corev1.SeccompProfileTypeRuntimeDefault))).
 		WithVolumes(corev1ac.Volume().WithName("tmp").WithEmptyDir(corev1ac.EmptyDirVolumeSource().WithSizeLimit(resource.MustParse("256Mi"))))
-	for _, m := range w.mounts {
-		container.WithVolumeMounts(corev1ac.VolumeMount().WithName(m.name).WithMountPath(m.path).WithReadOnly(true))
-		v := corev1ac.Volume().WithName(m.name)
-		if m.secret != "" {
-			v.WithSecret(corev1ac.SecretVolumeSource().WithSecretName(m.secret).WithDefaultMode(0o440).WithOptional(m.optional))
+	for _, m := range contract.Mounts(w.inputs) {
+		container.WithVolumeMounts(corev1ac.VolumeMount().WithName(m.Volume).WithMountPath(m.Dir).WithReadOnly(true))
+		v := corev1ac.Volume().WithName(m.Volume)
+		if m.Secret != "" {
+			v.WithSecret(corev1ac.SecretVolumeSource().WithSecretName(m.Secret).WithDefaultMode(0o440).WithOptional(m.Optional))
 		} else {
-			v.WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(m.configMap).WithDefaultMode(0o440).WithOptional(m.optional))
+			v.WithConfigMap(corev1ac.ConfigMapVolumeSource().WithName(m.ConfigMap).WithDefaultMode(0o440).WithOptional(m.Optional))
 		}
 		spec.WithVolumes(v)
 	}
@@ -106,39 +88,42 @@ func (w workerJob) podTemplate(cfg *config.Config) *corev1ac.PodTemplateSpecAppl
 	}
 	spec.WithContainers(container)
 	podLabels := maps.Clone(w.labels)
-	podLabels[TaskLabel] = w.args[0]
+	podLabels[TaskLabel] = string(task)
 	return corev1ac.PodTemplateSpec().
 		WithLabels(podLabels).
 		WithSpec(spec)
 }
 
 // jobSpec is the Job spec of a worker run: bounded retries and run time, cleaned up after the configured TTL.
-func (w workerJob) jobSpec(cfg *config.Config) *batchv1ac.JobSpecApplyConfiguration {
+func (w workerRun) jobSpec(cfg *config.Config) *batchv1ac.JobSpecApplyConfiguration {
+	backoff := cfg.Jobs.BackoffLimit
+	if w.once {
+		backoff = 0
+	}
 	return batchv1ac.JobSpec().
-		WithBackoffLimit(cfg.Jobs.BackoffLimit).
+		WithBackoffLimit(backoff).
 		WithTTLSecondsAfterFinished(cfg.Jobs.TTLSecondsAfterFinished).
 		WithActiveDeadlineSeconds(jobActiveDeadlineSeconds).
 		WithTemplate(w.podTemplate(cfg))
 }
 
-// tenantDataMounts are what a run reads to reach the tenant's data: its database DSN, and the HMAC key for the
-// runs that pseudonymize subjects (sync and the data-subject tasks). Purge and retention select rows by tenant,
-// integration and age only, so they are not given the key.
-func tenantDataMounts(withHMACKey bool) []mount {
-	m := []mount{{name: "database", path: databaseMountPath, secret: databaseSecretName}}
-	if withHMACKey {
-		m = append(m, mount{name: "hmac-key", path: hmacKeyMountPath, secret: hmacKeySecretName})
-	}
-	return m
+// job is the run as a Job.
+func (w workerRun) job(cfg *config.Config, name, ns string) *batchv1ac.JobApplyConfiguration {
+	return batchv1ac.Job(name, ns).WithLabels(w.labels).WithSpec(w.jobSpec(cfg))
 }
 
-// tenantDataArgs are the flags pointing a run at the mounts of tenantDataMounts.
-func tenantDataArgs(withHMACKey bool) []string {
-	args := []string{"--database-dsn-file=" + databaseMountPath + "/dsn"}
-	if withHMACKey {
-		args = append(args, "--hmac-key-file="+hmacKeyMountPath+"/"+hmacKeyField)
-	}
-	return args
+// cronJob is the run on a schedule (UTC), one at a time; suspend keeps it from starting.
+func (w workerRun) cronJob(cfg *config.Config, name, ns, schedule string, suspend bool) *batchv1ac.CronJobApplyConfiguration {
+	return batchv1ac.CronJob(name, ns).WithLabels(w.labels).
+		WithSpec(batchv1ac.CronJobSpec().
+			WithSchedule(schedule).
+			WithTimeZone("Etc/UTC").
+			WithSuspend(suspend).
+			WithConcurrencyPolicy(batchv1.ForbidConcurrent).
+			WithStartingDeadlineSeconds(cronJobStartingDeadline).
+			WithSuccessfulJobsHistoryLimit(cronJobHistoryLimit).
+			WithFailedJobsHistoryLimit(cronJobHistoryLimit).
+			WithJobTemplate(batchv1ac.JobTemplateSpec().WithLabels(w.labels).WithSpec(w.jobSpec(cfg))))
 }
 
 // newestPod returns the Job's most recently created Pod, or nil when none is left.

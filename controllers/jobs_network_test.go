@@ -15,6 +15,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/contract"
 )
 
 func TestJobEgressPoliciesSelectTasksAndCarryTheConfiguredRules(t *testing.T) {
@@ -96,18 +97,11 @@ func TestSyncJobsCallTheConfiguredAPIBaseURL(t *testing.T) {
 	cfg.Providers[workspacesv1alpha1.ProviderTikTokShop] = p
 	i := &workspacesv1alpha1.Integration{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "tenant-acme"},
 		Spec: workspacesv1alpha1.IntegrationSpec{Provider: workspacesv1alpha1.ProviderTikTokShop}}
-	job := syncJob(cfg, i, "acme", "", workspacesv1alpha1.FeatureOrders)
-	found := false
-	for _, a := range job.args {
-		found = found || a == "--api-base-url=https://sandbox.example"
-	}
-	if !found {
-		t.Errorf("sync args %v do not pass the configured API base URL", job.args)
+	if got := syncRun(cfg, i, "acme", "", workspacesv1alpha1.FeatureOrders).inputs.(*contract.Sync).APIBaseURL; got != "https://sandbox.example" {
+		t.Errorf("a TikTok Shop sync calls %q, not the configured API base URL", got)
 	}
 	i.Spec.Provider = workspacesv1alpha1.ProviderAliExpress
-	for _, a := range syncJob(cfg, i, "acme", "", workspacesv1alpha1.FeatureOrders).args {
-		if a == "--api-base-url=https://sandbox.example" {
-			t.Errorf("another provider's base URL was passed to an AliExpress sync")
-		}
+	if got := syncRun(cfg, i, "acme", "", workspacesv1alpha1.FeatureOrders).inputs.(*contract.Sync).APIBaseURL; got != "" {
+		t.Errorf("an AliExpress sync was given another provider's base URL %q", got)
 	}
 }

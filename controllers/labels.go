@@ -7,7 +7,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
-	"github.com/alitok/workspace-operator/internal/worker"
 )
 
 // Components, the app.kubernetes.io/component values of a workspace's objects.
@@ -26,14 +25,8 @@ const (
 // TaskLabel names the worker task a Job's Pod runs; the Jobs' egress NetworkPolicies select Pods by it.
 const TaskLabel = "workspaces.alitok.ai/task"
 
-// The worker's tasks: every one reads or writes tenant data; only an Access export writes to the API server,
-// and only a sync calls a platform.
-var (
-	workerTasks    = worker.TaskNames()
-	apiServerTasks = []string{"export"}
-)
-
-const taskSync = "sync"
+// regionNodeLabel is the well-known node label residency pins Jobs with.
+const regionNodeLabel = "topology.kubernetes.io/region"
 
 // tenantLabels are the labels every object of a tenant carries.
 func tenantLabels(tenant, component string) map[string]string {

@@ -43,11 +43,9 @@ var (
 // operatorUser is who the operator runs as in the tests; it holds only config/rbac's ClusterRole.
 const operatorUser = testenv.OperatorUser
 
+// TestMain runs the tests; the control plane starts only when the first test that needs it asks (needsCluster),
+// so the table tests of single steps (`go test ./controllers -run TestDeadlines`) run without one.
 func TestMain(m *testing.M) {
-	os.Exit(runSuite(m))
-}
-
-func runSuite(m *testing.M) int {
 	ctrl.SetLogger(zap.New(zap.WriteTo(logBuffer), zap.UseDevMode(true)))
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
 		panic(err)
@@ -55,32 +53,56 @@ func runSuite(m *testing.M) int {
 	if err := workspacesv1alpha1.AddToScheme(scheme); err != nil {
 		panic(err)
 	}
-	var err error
-	env, err = testenv.Start(testenv.Options{ControllerManager: true, ESO: true, ESOLog: esoLog()})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the control plane:", err)
-		return 1
+	opConfig = testConfig()
+	code := m.Run()
+	stopSuite(code)
+	os.Exit(code)
+}
+
+var (
+	suiteOnce sync.Once
+	suiteErr  error
+)
+
+// needsCluster marks a test that runs against the control plane and the operator, starting them on first use.
+func needsCluster(t *testing.T) {
+	t.Helper()
+	suiteOnce.Do(func() { suiteErr = startSuite() })
+	if suiteErr != nil {
+		t.Fatalf("starting the control plane and the operator: %v", suiteErr)
 	}
-	defer func() { _ = env.Stop() }()
+}
+
+// startSuite starts the control plane and the operator in it, as it runs in a cluster: under its generated
+// ClusterRole, not as an administrator.
+func startSuite() error {
+	var err error
+	if env, err = testenv.Start(testenv.Options{ControllerManager: true, ESO: true, ESOLog: esoLog()}); err != nil {
+		return fmt.Errorf("starting the control plane: %w", err)
+	}
 	if k8s, err = client.New(env.Config, client.Options{Scheme: scheme}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	if err := testenv.InstallOperatorRBAC(context.Background(), k8s, operatorUser); err != nil {
-		fmt.Fprintln(os.Stderr, "installing RBAC:", err)
-		return 1
+		return fmt.Errorf("installing RBAC: %w", err)
 	}
-	opConfig = testConfig()
 	if err := k8s.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: opConfig.Privacy.ExportNamespace}}); err != nil {
-		fmt.Fprintln(os.Stderr, "creating the operator's namespace:", err)
-		return 1
+		return fmt.Errorf("creating the operator's namespace: %w", err)
 	}
 	if operator, err = startOperator(); err != nil {
-		fmt.Fprintln(os.Stderr, "starting the operator:", err)
-		return 1
+		return fmt.Errorf("starting the operator: %w", err)
 	}
-	code := m.Run()
-	operator.stop()
+	return nil
+}
+
+// stopSuite stops what startSuite started, printing the operator's log when the tests failed.
+func stopSuite(code int) {
+	if env == nil {
+		return
+	}
+	if operator != nil {
+		operator.stop()
+	}
 	if path := os.Getenv("WORKSPACE_TEST_OPERATOR_LOG"); path != "" {
 		_ = os.WriteFile(path, []byte(logBuffer.String()), 0o600)
 	}
@@ -92,7 +114,7 @@ func runSuite(m *testing.M) int {
 		}
 		fmt.Fprintln(os.Stderr, strings.Join(lines, "\n"))
 	}
-	return code
+	_ = env.Stop()
 }
 
 // runningOperator is a manager running the Tenant controller, with a count of the writes it sent.

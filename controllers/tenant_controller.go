@@ -32,6 +32,7 @@ import (
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/audit"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/eso"
 )
 
@@ -441,7 +442,7 @@ func (r *TenantReconciler) reconcileRoleBindings(ctx context.Context, s *tenantS
 // restored if someone removed them.
 func (r *TenantReconciler) reconcileHMACKey(ctx context.Context, s *tenantScope) error {
 	t := s.tenant
-	key := client.ObjectKey{Name: hmacKeySecretName, Namespace: s.namespace}
+	key := client.ObjectKey{Name: contract.HMACKeySecret, Namespace: s.namespace}
 	secret := &corev1.Secret{}
 	err := r.Get(ctx, key, secret)
 	if apierrors.IsNotFound(err) {
@@ -457,7 +458,7 @@ func (r *TenantReconciler) reconcileHMACKey(ctx context.Context, s *tenantScope)
 			return fmt.Errorf("creating HMAC key Secret: %w", err)
 		}
 		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonHMACKeyCreated, "Reconcile",
-			"created HMAC key Secret %s/%s for pseudonymizing subject identifiers", s.namespace, hmacKeySecretName)
+			"created HMAC key Secret %s/%s for pseudonymizing subject identifiers", s.namespace, contract.HMACKeySecret)
 		return nil
 	case err != nil:
 		return fmt.Errorf("reading HMAC key Secret: %w", err)

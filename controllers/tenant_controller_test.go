@@ -19,6 +19,7 @@ import (
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/contract"
 )
 
 func withMembers(members ...workspacesv1alpha1.Member) func(*workspacesv1alpha1.Tenant) {
@@ -32,6 +33,7 @@ func user(name string, role workspacesv1alpha1.Role) workspacesv1alpha1.Member {
 // What someone else adds to a tenant's namespace fails the Isolated condition at once — the operator watches
 // those kinds whoever made them, with nothing else changing — and passes again once it is gone.
 func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	name := "watched"
 	cleanupTenant(t, name)
@@ -86,6 +88,7 @@ func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
 }
 
 func TestTenantGetsAnIsolatedWorkspace(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	name := "isolated"
 	cleanupTenant(t, name)
@@ -177,11 +180,11 @@ func TestTenantGetsAnIsolatedWorkspace(t *testing.T) {
 	}
 
 	key := &corev1.Secret{}
-	if err := k8s.Get(ctx, client.ObjectKey{Namespace: nsName, Name: hmacKeySecretName}, key); err != nil {
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: nsName, Name: contract.HMACKeySecret}, key); err != nil {
 		t.Fatal(err)
 	}
-	if len(key.Data[hmacKeyField]) != hmacKeyBytes {
-		t.Errorf("HMAC key is %d bytes, want %d", len(key.Data[hmacKeyField]), hmacKeyBytes)
+	if len(key.Data[contract.HMACKeyKey]) != hmacKeyBytes {
+		t.Errorf("HMAC key is %d bytes, want %d", len(key.Data[contract.HMACKeyKey]), hmacKeyBytes)
 	}
 }
 
@@ -212,6 +215,7 @@ func roleBindingSubjects(t *testing.T, ns string) map[string][]string {
 }
 
 func TestDriftIsRepaired(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	name := "drift"
 	cleanupTenant(t, name)
@@ -316,27 +320,28 @@ func TestDriftIsRepaired(t *testing.T) {
 	})
 	t.Run("deleted HMAC key is recreated; an existing one is never replaced", func(t *testing.T) {
 		key := &corev1.Secret{}
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: nsName, Name: hmacKeySecretName}, key); err != nil {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: nsName, Name: contract.HMACKeySecret}, key); err != nil {
 			t.Fatal(err)
 		}
-		before := string(key.Data[hmacKeyField])
+		before := string(key.Data[contract.HMACKeyKey])
 		// Touching the Tenant reconciles it; the key must stay as it is.
 		updateTenant(t, name, func(tn *workspacesv1alpha1.Tenant) { tn.Spec.DisplayName = "Drift Ltd" })
 		waitReady(t, name)
-		if err := k8s.Get(ctx, client.ObjectKey{Namespace: nsName, Name: hmacKeySecretName}, key); err != nil {
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: nsName, Name: contract.HMACKeySecret}, key); err != nil {
 			t.Fatal(err)
 		}
-		if string(key.Data[hmacKeyField]) != before {
+		if string(key.Data[contract.HMACKeyKey]) != before {
 			t.Fatal("the HMAC key changed on a reconcile")
 		}
 		if err := k8s.Delete(ctx, key); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, waitTimeout, exists(&corev1.Secret{}, hmacKeySecretName, nsName))
+		eventually(t, waitTimeout, exists(&corev1.Secret{}, contract.HMACKeySecret, nsName))
 	})
 }
 
 func TestMembershipChangesUpdateBindings(t *testing.T) {
+	needsCluster(t)
 	name := "members"
 	nsName := namespaceOf(name)
 	cleanupTenant(t, name)
@@ -367,6 +372,7 @@ func TestMembershipChangesUpdateBindings(t *testing.T) {
 }
 
 func TestSuspendedTenantKeepsReadAccessOnly(t *testing.T) {
+	needsCluster(t)
 	name := "suspended"
 	nsName := namespaceOf(name)
 	cleanupTenant(t, name)
@@ -385,12 +391,13 @@ func TestSuspendedTenantKeepsReadAccessOnly(t *testing.T) {
 	if tn.Status.Phase != workspacesv1alpha1.TenantPhaseSuspended {
 		t.Errorf("phase = %s, want Suspended", tn.Status.Phase)
 	}
-	if err := exists(&corev1.Secret{}, hmacKeySecretName, nsName)(); err != nil {
+	if err := exists(&corev1.Secret{}, contract.HMACKeySecret, nsName)(); err != nil {
 		t.Errorf("suspension must keep data: %v", err)
 	}
 }
 
 func TestTenantRolesCannotReadSecrets(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	name := "sar"
 	nsName := namespaceOf(name)
@@ -446,6 +453,7 @@ func TestTenantRolesCannotReadSecrets(t *testing.T) {
 }
 
 func TestClosedTenantLosesAccessAtOnceAndIsPurgedAfterGracePeriod(t *testing.T) {
+	needsCluster(t)
 	name := "closing"
 	nsName := namespaceOf(name)
 	cleanupTenant(t, name)
@@ -492,6 +500,7 @@ func TestClosedTenantLosesAccessAtOnceAndIsPurgedAfterGracePeriod(t *testing.T) 
 }
 
 func TestConfirmPurgeAnnotationSkipsGracePeriod(t *testing.T) {
+	needsCluster(t)
 	name := "confirmed"
 	nsName := namespaceOf(name)
 	cleanupTenant(t, name)
@@ -514,6 +523,7 @@ func TestConfirmPurgeAnnotationSkipsGracePeriod(t *testing.T) {
 }
 
 func TestDeletingAnActiveTenantIsBlockedAndRemovesNothing(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	name := "undeletable"
 	nsName := namespaceOf(name)
@@ -554,6 +564,7 @@ func TestDeletingAnActiveTenantIsBlockedAndRemovesNothing(t *testing.T) {
 }
 
 func TestDeletingEveryTenantAtOnceDeletesNoNamespace(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	names := []string{"crd-a", "crd-b", "crd-c"}
 	for _, n := range names {
@@ -582,6 +593,7 @@ func TestDeletingEveryTenantAtOnceDeletesNoNamespace(t *testing.T) {
 }
 
 func TestInvalidTenantsAreRefusedByTheAPIServer(t *testing.T) {
+	needsCluster(t)
 	cases := []struct {
 		name   string
 		tenant *workspacesv1alpha1.Tenant
@@ -616,6 +628,7 @@ func TestInvalidTenantsAreRefusedByTheAPIServer(t *testing.T) {
 }
 
 func TestRegionOutsideTheAllowedListStalls(t *testing.T) {
+	needsCluster(t)
 	name := "offshore"
 	cleanupTenant(t, name)
 	createTenant(t, newTenant(name, func(tn *workspacesv1alpha1.Tenant) {
@@ -646,6 +659,7 @@ func TestRegionOutsideTheAllowedListStalls(t *testing.T) {
 }
 
 func TestExistingForeignNamespaceIsNotTakenOver(t *testing.T) {
+	needsCluster(t)
 	ctx := context.Background()
 	name := "squatted"
 	nsName := namespaceOf(name)
@@ -665,6 +679,7 @@ func TestExistingForeignNamespaceIsNotTakenOver(t *testing.T) {
 }
 
 func TestUnchangedTenantCausesNoWrites(t *testing.T) {
+	needsCluster(t)
 	name := "steady"
 	cleanupTenant(t, name)
 	createTenant(t, newTenant(name, withMembers(user("sam@example.com", workspacesv1alpha1.RoleOwner), user("sue@example.com", workspacesv1alpha1.RoleViewer)),

@@ -3,8 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -16,6 +14,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/eso"
 )
 
@@ -37,8 +36,8 @@ func (r *TenantReconciler) reconcileMaintenance(ctx context.Context, s *tenantSc
 	if err := applyCached(ctx, r.Client, maintenanceAccountName, s.namespace, sa, corev1ac.ExtractServiceAccount); err != nil {
 		return fmt.Errorf("applying ServiceAccount %s: %w", maintenanceAccountName, err)
 	}
-	cm := corev1ac.ConfigMap(restrictionListName, s.namespace).WithLabels(tenantLabels(t.Name, componentRequest))
-	if err := applyCached(ctx, r.Client, restrictionListName, s.namespace, cm, corev1ac.ExtractConfigMap); err != nil {
+	cm := corev1ac.ConfigMap(contract.RestrictionListConfigMap, s.namespace).WithLabels(tenantLabels(t.Name, componentRequest))
+	if err := applyCached(ctx, r.Client, contract.RestrictionListConfigMap, s.namespace, cm, corev1ac.ExtractConfigMap); err != nil {
 		return fmt.Errorf("applying the restriction list: %w", err)
 	}
 	return r.reconcileRetention(ctx, s)
@@ -67,41 +66,18 @@ func (r *TenantReconciler) reconcileRetention(ctx context.Context, s *tenantScop
 	return nil
 }
 
-// retentionKeep renders the retention rules as the worker's --keep flag, in category order.
-func retentionKeep(t *workspacesv1alpha1.Tenant) string {
-	rules := slices.Clone(t.Spec.Retention)
-	slices.SortFunc(rules, func(a, b workspacesv1alpha1.RetentionRule) int {
-		return slices.Index(workspacesv1alpha1.AllCategories, a.Category) - slices.Index(workspacesv1alpha1.AllCategories, b.Category)
-	})
-	parts := make([]string, len(rules))
-	for i, rule := range rules {
-		parts[i] = fmt.Sprintf("%s=%d", rule.Category, rule.KeepDays)
-	}
-	return strings.Join(parts, ",")
-}
-
+// desiredRetentionCronJob runs retention daily with the tenant's rules and the legal holds in force.
 func desiredRetentionCronJob(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.CronJobApplyConfiguration {
-	args := append([]string{"retention", "--tenant=" + t.Name, "--keep=" + retentionKeep(t)}, tenantDataArgs(false)...)
-	if len(held) > 0 {
-		args = append(args, "--held-categories="+categoryList(held))
+	keep := make(contract.Keep, len(t.Spec.Retention))
+	for i, rule := range t.Spec.Retention {
+		keep[i] = contract.KeepRule{Category: rule.Category, Days: int(rule.KeepDays)}
 	}
-	w := workerJob{
+	return workerRun{
+		inputs:         &contract.Retention{Tenant: t.Name, Keep: keep, Held: held, Database: contract.TenantDatabase()},
 		labels:         tenantLabels(t.Name, componentRetention),
 		serviceAccount: maintenanceAccountName,
-		args:           args,
 		region:         region,
-		mounts:         tenantDataMounts(false),
-	}
-	return batchv1ac.CronJob(retentionCronJobName, ns).WithLabels(w.labels).
-		WithSpec(batchv1ac.CronJobSpec().
-			WithSchedule(cfg.Privacy.RetentionSchedule).
-			WithTimeZone("Etc/UTC").
-			WithSuspend(t.GetLifecycle() == workspacesv1alpha1.LifecycleClosed).
-			WithConcurrencyPolicy(batchv1.ForbidConcurrent).
-			WithStartingDeadlineSeconds(cronJobStartingDeadline).
-			WithSuccessfulJobsHistoryLimit(cronJobHistoryLimit).
-			WithFailedJobsHistoryLimit(cronJobHistoryLimit).
-			WithJobTemplate(batchv1ac.JobTemplateSpec().WithLabels(w.labels).WithSpec(w.jobSpec(cfg))))
+	}.cronJob(cfg, retentionCronJobName, ns, cfg.Privacy.RetentionSchedule, t.GetLifecycle() == workspacesv1alpha1.LifecycleClosed)
 }
 
 // reconcileDatabaseCredentials fetches the DSN of the tenant's PostgreSQL schema from the tenant's store into
@@ -114,12 +90,12 @@ func (r *TenantReconciler) reconcileDatabaseCredentials(ctx context.Context, s *
 	}
 	spec := eso.ExternalSecretSpec{
 		SecretStoreRef:  eso.StoreRef{Name: r.Config.SecretStore.Name, Kind: "SecretStore"},
-		Target:          eso.Target{Name: databaseSecretName, CreationPolicy: "Owner", DeletionPolicy: "Delete"},
+		Target:          eso.Target{Name: contract.DatabaseSecret, CreationPolicy: "Owner", DeletionPolicy: "Delete"},
 		RefreshInterval: time.Hour.String(),
 		DataFrom:        []eso.DataFrom{{Extract: eso.Extract{Key: key, ConversionStrategy: "Default", DecodingStrategy: "None", MetadataPolicy: "None"}}},
 	}
 	desired, err := eso.Object(eso.ExternalSecretGVK, metav1.ObjectMeta{
-		Name: databaseSecretName, Namespace: s.namespace, Labels: tenantLabels(t.Name, componentDatabase),
+		Name: contract.DatabaseSecret, Namespace: s.namespace, Labels: tenantLabels(t.Name, componentDatabase),
 	}, &spec)
 	if err != nil {
 		return err
@@ -132,12 +108,12 @@ func (r *TenantReconciler) reconcileDatabaseCredentials(ctx context.Context, s *
 
 // desiredTenantPurgeJob deletes all of the tenant's synced data but what legal holds keep.
 func desiredTenantPurgeJob(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns, region string, held []workspacesv1alpha1.DataCategory) *batchv1ac.JobApplyConfiguration {
-	args := append([]string{"purge", "--tenant=" + t.Name}, tenantDataArgs(false)...)
-	if len(held) > 0 {
-		args = append(args, "--held-categories="+categoryList(held))
-	}
-	w := workerJob{labels: tenantLabels(t.Name, componentPurge), serviceAccount: maintenanceAccountName, args: args, region: region, mounts: tenantDataMounts(false)}
-	return batchv1ac.Job(tenantPurgeJobName, ns).WithLabels(w.labels).WithSpec(w.jobSpec(cfg))
+	return workerRun{
+		inputs:         &contract.Purge{Tenant: t.Name, Held: held, Database: contract.TenantDatabase()},
+		labels:         tenantLabels(t.Name, componentPurge),
+		serviceAccount: maintenanceAccountName,
+		region:         region,
+	}.job(cfg, tenantPurgeJobName, ns)
 }
 
 // purgeData runs the tenant-wide purge Job, honouring legal holds, before the namespace goes. It reports

@@ -20,6 +20,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
+	"github.com/alitok/workspace-operator/internal/contract"
 )
 
 // Names of the objects in a tenant's namespace.
@@ -31,14 +32,8 @@ const (
 	networkPolicyJobAPIServer  = "allow-jobs-apiserver"
 	resourceQuotaName          = "tenant-quota"
 	limitRangeName             = "tenant-limits"
-	hmacKeySecretName          = "tenant-hmac-key"
-	// hmacKeyField is the Secret key holding the tenant's HMAC key.
-	hmacKeyField = "key"
 	// hmacKeyBytes is the HMAC key's length: 256 bits, as HMAC-SHA256 wants.
 	hmacKeyBytes = 32
-
-	// regionNodeLabel is the well-known node label residency pins Jobs with.
-	regionNodeLabel = "topology.kubernetes.io/region"
 )
 
 // TenantClusterRole is the ClusterRole a role's RoleBinding refers to; the chart and config/rbac ship them.
@@ -118,13 +113,13 @@ func desiredNetworkPolicies(t *workspacesv1alpha1.Tenant, ns string) []*networki
 // rule list comes from the configuration; an empty list allows nothing more.
 func desiredJobEgressPolicies(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns string) ([]*networkingv1ac.NetworkPolicyApplyConfiguration, error) {
 	l := tenantLabels(t.Name, componentNetworkPolicy)
-	policy := func(name string, tasks []string, rules []networkingv1.NetworkPolicyEgressRule) (*networkingv1ac.NetworkPolicyApplyConfiguration, error) {
+	policy := func(name string, tasks []contract.Task, rules []networkingv1.NetworkPolicyEgressRule) (*networkingv1ac.NetworkPolicyApplyConfiguration, error) {
 		// Only the operator's own Pods: the admission policies keep anyone else from labelling a Pod as managed.
 		spec := networkingv1ac.NetworkPolicySpec().
 			WithPodSelector(metav1ac.LabelSelector().
 				WithMatchLabels(map[string]string{workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue}).
 				WithMatchExpressions(metav1ac.LabelSelectorRequirement().
-					WithKey(TaskLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(tasks...))).
+					WithKey(TaskLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(taskNames(tasks)...))).
 			WithPolicyTypes(networkingv1.PolicyTypeEgress)
 		for _, rule := range rules {
 			ac, err := egressRule(rule)
@@ -135,11 +130,11 @@ func desiredJobEgressPolicies(cfg *config.Config, t *workspacesv1alpha1.Tenant, 
 		}
 		return networkingv1ac.NetworkPolicy(name, ns).WithLabels(l).WithSpec(spec), nil
 	}
-	db, err := policy(networkPolicyJobDatabase, workerTasks, cfg.JobEgress.Database)
+	db, err := policy(networkPolicyJobDatabase, contract.Tasks, cfg.JobEgress.Database)
 	if err != nil {
 		return nil, fmt.Errorf("jobEgress.database: %w", err)
 	}
-	api, err := policy(networkPolicyJobAPIServer, apiServerTasks, cfg.JobEgress.APIServer)
+	api, err := policy(networkPolicyJobAPIServer, contract.APIServerTasks, cfg.JobEgress.APIServer)
 	if err != nil {
 		return nil, fmt.Errorf("jobEgress.apiServer: %w", err)
 	}
@@ -250,10 +245,10 @@ func desiredRoleBindings(t *workspacesv1alpha1.Tenant, ns string) map[string]*rb
 // and never written again, so nothing the operator does rotates it by accident.
 func desiredHMACKey(t *workspacesv1alpha1.Tenant, ns string, key []byte) *corev1.Secret {
 	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: hmacKeySecretName, Namespace: ns, Labels: tenantLabels(t.Name, componentHMACKey)},
+		ObjectMeta: metav1.ObjectMeta{Name: contract.HMACKeySecret, Namespace: ns, Labels: tenantLabels(t.Name, componentHMACKey)},
 		Type:       corev1.SecretTypeOpaque,
 		Immutable:  ptr.To(true),
-		Data:       map[string][]byte{hmacKeyField: key},
+		Data:       map[string][]byte{contract.HMACKeyKey: key},
 	}
 }
 
@@ -263,3 +258,12 @@ func resourceQuotaSpec(q *corev1.ResourceQuota) any        { return &q.Spec }
 func limitRangeSpec(lr *corev1.LimitRange) any             { return &lr.Spec }
 func roleBindingSubjectsOf(rb *rbacv1.RoleBinding) any     { return &rb.Subjects }
 func roleRules(r *rbacv1.Role) any                         { return &r.Rules }
+
+// taskNames are tasks as label values.
+func taskNames(tasks []contract.Task) []string {
+	out := make([]string, len(tasks))
+	for i, t := range tasks {
+		out[i] = string(t)
+	}
+	return out
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -14,14 +15,16 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/worker"
 )
 
-// Every Job and CronJob the operator builds runs a command line the worker accepts. The worker is run on each
-// command line with none of its input files present: it must get past its flags and fail on a missing file, never
-// on its command line. A flag one side writes and the other does not read fails here, before any cluster. (Until
-// this test, purge and retention Jobs passed --hmac-key-file, which their tasks do not define: every real purge
-// failed, while tests asserting the arguments the operator wrote stayed green.)
+// Every Job and CronJob the operator builds runs a command line the worker reads back into the inputs the
+// operator wrote, and every file the worker is told to read is in a volume the Pod mounts. The worker is then run
+// on each command line with none of its input files present: it must get past its flags and fail on a missing
+// file, never on its command line. A flag one side writes and the other does not read fails here, before any
+// cluster. (Until the contract, purge and retention Jobs passed --hmac-key-file, which their tasks did not
+// define: every real purge failed, while tests asserting the arguments the operator wrote stayed green.)
 func TestEveryWorkerCommandLineTheOperatorWritesIsAccepted(t *testing.T) {
 	cfg := testConfig()
 	p := cfg.Providers[workspacesv1alpha1.ProviderTikTokShop]
@@ -31,7 +34,7 @@ func TestEveryWorkerCommandLineTheOperatorWritesIsAccepted(t *testing.T) {
 	tenant := &workspacesv1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"},
 		Spec: workspacesv1alpha1.TenantSpec{Retention: []workspacesv1alpha1.RetentionRule{{Category: workspacesv1alpha1.CategoryOrders, KeepDays: 30}}}}
 
-	commands := map[string][]string{}
+	commands := map[string]corev1.PodSpec{}
 	add := func(name string, v any) {
 		raw, err := json.Marshal(v)
 		if err != nil {
@@ -50,7 +53,7 @@ func TestEveryWorkerCommandLineTheOperatorWritesIsAccepted(t *testing.T) {
 		if len(pod.Containers) == 0 {
 			pod = spec.Spec.JobTemplate.Spec.Template.Spec
 		}
-		commands[name] = pod.Containers[0].Args
+		commands[name] = pod
 	}
 	for _, provider := range []workspacesv1alpha1.Provider{workspacesv1alpha1.ProviderTikTokShop, workspacesv1alpha1.ProviderAliExpress} {
 		i := &workspacesv1alpha1.Integration{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "tenant-acme"},
@@ -68,15 +71,37 @@ func TestEveryWorkerCommandLineTheOperatorWritesIsAccepted(t *testing.T) {
 	add("tenant purge with holds", desiredTenantPurgeJob(cfg, tenant, "tenant-acme", "", held))
 	for _, typ := range []workspacesv1alpha1.RequestType{workspacesv1alpha1.RequestAccess, workspacesv1alpha1.RequestErasure, workspacesv1alpha1.RequestRectification} {
 		dr := &workspacesv1alpha1.DataRequest{ObjectMeta: metav1.ObjectMeta{Name: "req"}, Spec: workspacesv1alpha1.DataRequestSpec{Type: typ}}
-		add(string(typ), requestJob(cfg, dr, "acme", "tenant-acme", "", nil))
-		dr.Spec.Scope = &workspacesv1alpha1.RequestScope{Integrations: []string{"shop"}, Categories: held}
-		add(string(typ)+" scoped, with holds", requestJob(cfg, dr, "acme", "tenant-acme", "", held))
+		job, err := requestJob(cfg, dr, "acme", "tenant-acme", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(string(typ), job)
+		dr.Spec.Scope = &workspacesv1alpha1.RequestScope{Integrations: []string{"shop", "store"}, Categories: held}
+		if job, err = requestJob(cfg, dr, "acme", "tenant-acme", "", held); err != nil {
+			t.Fatal(err)
+		}
+		add(string(typ)+" scoped, with holds", job)
 	}
 
-	for name, args := range commands {
+	for name, pod := range commands {
 		t.Run(name, func(t *testing.T) {
+			args := pod.Containers[0].Args
 			if len(args) < 2 || args[0] != "worker" {
 				t.Fatalf("args %v do not run the worker", args)
+			}
+			in, err := worker.Parse(args[1:])
+			if err != nil {
+				t.Fatalf("the worker refuses the command line the operator writes:\n  %s\n  %v", strings.Join(args, " "), err)
+			}
+			if read := contract.Args(in); !slices.Equal(read, args[1:]) {
+				t.Errorf("the worker reads other inputs than the operator wrote:\n  wrote %q\n  read  %q", args[1:], read)
+			}
+			for _, p := range contract.Paths(in) {
+				if !slices.ContainsFunc(pod.Containers[0].VolumeMounts, func(m corev1.VolumeMount) bool {
+					return strings.HasPrefix(p, strings.TrimSuffix(m.MountPath, "/")+"/") || p == m.MountPath
+				}) {
+					t.Errorf("the worker reads %s, which no volume of the Pod mounts", p)
+				}
 			}
 			log := filepath.Join(t.TempDir(), "termination-log")
 			code := worker.Main(context.Background(), append(args[1:], "--termination-log="+log), io.Discard, io.Discard)
@@ -84,14 +109,14 @@ func TestEveryWorkerCommandLineTheOperatorWritesIsAccepted(t *testing.T) {
 			if err != nil {
 				t.Fatalf("no result written (exit %d): %v", code, err)
 			}
-			var res worker.Result
+			var res contract.Result
 			if err := json.Unmarshal(raw, &res); err != nil {
 				t.Fatal(err)
 			}
-			if code == worker.ExitUsage || res.Reason == worker.ReasonUsage {
+			if code == worker.ExitUsage || res.Reason == contract.ReasonUsage {
 				t.Errorf("the worker refuses the command line the operator writes:\n  %s\n  %s", strings.Join(args, " "), res.Error)
 			}
-			if res.Reason != worker.ReasonInvalidInput {
+			if res.Reason != contract.ReasonInvalidInput {
 				t.Errorf("want the run to fail on its missing input files (InvalidInput), got %q: %s", res.Reason, res.Error)
 			}
 		})

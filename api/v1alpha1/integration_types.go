@@ -16,6 +16,10 @@ const (
 	ProviderAliExpress Provider = "AliExpress"
 )
 
+// Providers lists every Provider: the worker has a client registered for each, and the operator's provider
+// catalog an entry.
+var Providers = []Provider{ProviderTikTokShop, ProviderAliExpress}
+
 // FeatureName is a kind of data an Integration syncs.
 // +kubebuilder:validation:Enum=products;orders;fulfillment;returns
 type FeatureName string
@@ -27,6 +31,9 @@ const (
 	FeatureFulfillment FeatureName = "fulfillment"
 	FeatureReturns     FeatureName = "returns"
 )
+
+// Features lists every FeatureName.
+var Features = []FeatureName{FeatureProducts, FeatureOrders, FeatureFulfillment, FeatureReturns}
 
 // OnDisconnect is what deleting an Integration does to the data it synced.
 // +kubebuilder:validation:Enum=Retain;Purge

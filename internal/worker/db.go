@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/store"
 )
 
@@ -20,9 +21,9 @@ func (r *runner) openStore(ctx context.Context, dsnFile string) (*store.Store, e
 	case errors.Is(err, store.ErrInvalidDSN):
 		return nil, inputError("database DSN file %s is malformed: %v", dsnFile, err)
 	case errors.Is(err, store.ErrUnreachable):
-		return nil, fail(ReasonDBUnreachable, err)
+		return nil, fail(contract.ReasonDBUnreachable, err)
 	case err != nil:
-		return nil, fail(ReasonDBError, err)
+		return nil, fail(contract.ReasonDBError, err)
 	}
 	return st, nil
 }
@@ -39,8 +40,8 @@ func dbError(what string, err error) error {
 		return err
 	}
 	reason, _ := classify(err)
-	if reason == ReasonInternal {
-		reason = ReasonDBError
+	if reason == contract.ReasonInternal {
+		reason = contract.ReasonDBError
 	}
 	return fail(reason, fmt.Errorf("%s: %w", what, err))
 }

@@ -11,6 +11,11 @@
 //	purge      delete all data of one Integration, or of the whole tenant, except held categories
 //	retention  delete records older than the tenant's retention rules, except held categories
 //
+// Each task's inputs are one type of package contract, which the operator fills and writes as the Job's arguments
+// and mounts, and which Main parses the command line back into (Parse), so the two sides cannot disagree unseen.
+// Platforms are registered by name (registerSource): a provider without a client is a usage error, never handed
+// to another platform's client.
+//
 // Inputs are flags; secrets (provider credentials, the database DSN, the tenant's HMAC key) and data-subject
 // identifiers are read from mounted files and never taken as flag values, so they appear neither in the Pod spec
 // nor in the process list.

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/pgtest"
 	"github.com/alitok/workspace-operator/internal/provider/tiktokshop/tiktokshoptest"
 )
@@ -37,7 +38,7 @@ func TestSyncReportsBadCredentialFilesByName(t *testing.T) {
 			for _, part := range strings.Fields(strings.ReplaceAll(c.content, "\n", " ")) {
 				f.forbid(part) // the file's content, or any line of it
 			}
-			r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, creds)...).failed(t, ExitFailed, ReasonInvalidInput)
+			r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, creds)...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 			if !strings.Contains(r.errorText(), path) || !strings.Contains(r.errorText(), c.want) {
 				t.Errorf("error %q does not name %s (%q)", r.errorText(), path, c.want)
 			}
@@ -57,28 +58,28 @@ func TestSyncReportsBadSecretsAndLists(t *testing.T) {
 	}
 	short := f.write("short-key", "tiny-key-6c")
 	f.forbid("tiny-key-6c")
-	r := f.run(append(args(), "--hmac-key-file="+short)...).failed(t, ExitFailed, ReasonInvalidInput)
+	r := f.run(append(args(), "--hmac-key-file="+short)...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 	if !strings.Contains(r.errorText(), short) {
 		t.Errorf("error %q does not name the key file", r.errorText())
 	}
 
 	bad := f.write("bad-restrictions.json", `["not-a-pseudonym-5e1f"]`)
 	f.forbid("not-a-pseudonym-5e1f")
-	r = f.run(append(args(), "--restriction-list="+bad)...).failed(t, ExitFailed, ReasonInvalidInput)
+	r = f.run(append(args(), "--restriction-list="+bad)...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 	if !strings.Contains(r.errorText(), "entry 1") {
 		t.Errorf("error %q does not name the entry", r.errorText())
 	}
 	notJSON := f.write("restrictions.txt", `alice-secret-value-9d2e`)
 	f.forbid("alice-secret-value-9d2e")
-	f.run(append(args(), "--restriction-list="+notJSON)...).failed(t, ExitFailed, ReasonInvalidInput)
+	f.run(append(args(), "--restriction-list="+notJSON)...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 	// A restriction list that is not there must stop the sync rather than let restricted data in.
-	r = f.run(append(args(), "--restriction-list="+filepath.Join(f.dir, "absent.json"))...).failed(t, ExitFailed, ReasonInvalidInput)
+	r = f.run(append(args(), "--restriction-list="+filepath.Join(f.dir, "absent.json"))...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 	if !strings.Contains(r.errorText(), "absent.json is missing") {
 		t.Errorf("error = %q", r.errorText())
 	}
 
 	malformed := f.write("bad-dsn", "postgres://worker:"+dbPassword+"@[::1/oops")
-	r = f.run(append(args(), "--database-dsn-file="+malformed)...).failed(t, ExitFailed, ReasonInvalidInput)
+	r = f.run(append(args(), "--database-dsn-file="+malformed)...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 	if !strings.Contains(r.errorText(), malformed) {
 		t.Errorf("error %q does not name the DSN file", r.errorText())
 	}
@@ -97,7 +98,7 @@ func TestSyncReportsAnUnreachableDatabase(t *testing.T) {
 	dsn := fmt.Sprintf("postgres://worker:%s@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=5", dbPassword, port)
 	f.forbid(dsn)
 	r := f.run(append(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, time.Time{})),
-		"--database-dsn-file="+f.write("unreachable-dsn", dsn))...).failed(t, ExitFailed, ReasonDBUnreachable)
+		"--database-dsn-file="+f.write("unreachable-dsn", dsn))...).failed(t, ExitFailed, contract.ReasonDBUnreachable)
 	if !strings.Contains(r.errorText(), fmt.Sprint(port)) {
 		t.Errorf("error %q does not say where the database was looked for", r.errorText())
 	}
@@ -108,7 +109,7 @@ func TestSyncReportsAnUnreachableDatabase(t *testing.T) {
 	subject := f.write("subject-unreachable/email", "someone-3c9a@example.com")
 	f.forbid("someone-3c9a@example.com")
 	f.run("erase", "--tenant="+f.tenant, "--subject-dir="+filepath.Dir(subject), "--hmac-key-file="+f.keyFile,
-		"--database-dsn-file="+f.write("unreachable-dsn", dsn)).failed(t, ExitFailed, ReasonDBUnreachable)
+		"--database-dsn-file="+f.write("unreachable-dsn", dsn)).failed(t, ExitFailed, contract.ReasonDBUnreachable)
 }
 
 func TestSyncReportsPlatformFailures(t *testing.T) {
@@ -124,7 +125,7 @@ func TestSyncReportsPlatformFailures(t *testing.T) {
 		tt.SetRevoked(true)
 		defer tt.SetRevoked(false)
 		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, time.Time{}))...)
-		r.failed(t, ExitFailed, ReasonUnauthorized)
+		r.failed(t, ExitFailed, contract.ReasonUnauthorized)
 		if !strings.Contains(r.errorText(), "HTTP 401") {
 			t.Errorf("error = %q", r.errorText())
 		}
@@ -134,7 +135,7 @@ func TestSyncReportsPlatformFailures(t *testing.T) {
 		before := len(tt.Requests())
 		expired := time.Now().Add(-time.Hour).Truncate(time.Second)
 		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, expired))...)
-		r.failed(t, ExitFailed, ReasonTokenExpired)
+		r.failed(t, ExitFailed, contract.ReasonTokenExpired)
 		if r.result["tokenExpiresAt"] != expired.UTC().Format(time.RFC3339) {
 			t.Errorf("tokenExpiresAt = %v", r.result["tokenExpiresAt"])
 		}
@@ -147,7 +148,7 @@ func TestSyncReportsPlatformFailures(t *testing.T) {
 		tt.SetCorruptPage(2)
 		defer tt.SetCorruptPage(0)
 		r := f.run(syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, tt.credentials(f, true, time.Time{}))...)
-		r.failed(t, ExitFailed, ReasonProviderMalformed)
+		r.failed(t, ExitFailed, contract.ReasonProviderMalformed)
 		if !strings.Contains(r.errorText(), "page 2") {
 			t.Errorf("error %q does not name the page", r.errorText())
 		}
@@ -161,7 +162,7 @@ func TestSyncReportsPlatformFailures(t *testing.T) {
 		creds := ae.credentials(f)
 		f.write(strings.TrimPrefix(creds, f.dir+"/")+"/access_token", "ae-revoked-token-77aa")
 		f.forbid("ae-revoked-token-77aa")
-		f.run(syncArgs(f, "AliExpress", "orders", "aliexpress-main", ae.url, creds)...).failed(t, ExitFailed, ReasonUnauthorized)
+		f.run(syncArgs(f, "AliExpress", "orders", "aliexpress-main", ae.url, creds)...).failed(t, ExitFailed, contract.ReasonUnauthorized)
 	})
 }
 
@@ -175,7 +176,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"no task", nil, "no task given"},
 		{"unknown task", []string{"frobnicate"}, `unknown task "frobnicate"`},
-		{"unknown flag", append([]string{"purge", "--bogus=1"}, base...), "flag provided but not defined: -bogus"},
+		{"unknown flag", append([]string{"purge", "--bogus=1"}, base...), "unknown flag --bogus"},
 		{"stray argument", []string{"purge", "--tenant=" + f.tenant, "--database-dsn-file=" + f.dsnFile, "secret-value-1b7e"}, "unexpected argument"},
 		{"missing tenant", []string{"purge", "--database-dsn-file=" + f.dsnFile}, "--tenant is required"},
 		{"bad tenant", []string{"purge", "--tenant=Not_A_Label", "--database-dsn-file=" + f.dsnFile}, "not a valid Tenant name"},
@@ -194,7 +195,7 @@ func TestUsageErrors(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := f.with(t)
 			f.forbid("secret-value-1b7e")
-			r := f.run(c.args...).failed(t, ExitUsage, ReasonUsage)
+			r := f.run(c.args...).failed(t, ExitUsage, contract.ReasonUsage)
 			if !strings.Contains(r.errorText(), c.want) {
 				t.Errorf("error %q does not say %q", r.errorText(), c.want)
 			}

@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/alitok/workspace-operator/internal/contract"
 )
 
 // exportSecretKey is the data key of the export Secret that receives the export.
@@ -50,12 +52,12 @@ func parseSecretRef(ref string) (namespace, name string, err error) {
 // patching never creates a Secret that is not there. Patching the same export again changes nothing.
 func (r *runner) writeExportSecret(ctx context.Context, namespace, name string, doc []byte) error {
 	if len(doc)+len(exportSecretKey) > maxSecretBytes {
-		return fail(ReasonExportTooLarge, fmt.Errorf("the export (%d bytes) does not fit in a Secret (at most %d bytes of data)",
+		return fail(contract.ReasonExportTooLarge, fmt.Errorf("the export (%d bytes) does not fit in a Secret (at most %d bytes of data)",
 			len(doc), maxSecretBytes))
 	}
 	c, err := r.env.kubeClient()
 	if err != nil {
-		return fail(ReasonExportSecret, fmt.Errorf("connect to the Kubernetes API: %w", err))
+		return fail(contract.ReasonExportSecret, fmt.Errorf("connect to the Kubernetes API: %w", err))
 	}
 	return patchExportSecret(ctx, c, namespace, name, doc)
 }
@@ -65,7 +67,7 @@ func (r *runner) writeExportSecret(ctx context.Context, namespace, name string, 
 func patchExportSecret(ctx context.Context, c client.Client, namespace, name string, doc []byte) error {
 	patch, err := json.Marshal(map[string]any{"data": map[string][]byte{exportSecretKey: doc}})
 	if err != nil {
-		return fail(ReasonInternal, err)
+		return fail(contract.ReasonInternal, err)
 	}
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}
 	err = c.Patch(ctx, sec, client.RawPatch(types.MergePatchType, patch))
@@ -73,12 +75,12 @@ func patchExportSecret(ctx context.Context, c client.Client, namespace, name str
 	case err == nil:
 		return nil
 	case apierrors.IsNotFound(err):
-		return fail(ReasonExportSecret, fmt.Errorf("export Secret %s/%s does not exist; the operator creates it before the Job",
+		return fail(contract.ReasonExportSecret, fmt.Errorf("export Secret %s/%s does not exist; the operator creates it before the Job",
 			namespace, name))
 	case apierrors.IsForbidden(err):
-		return fail(ReasonExportSecret, fmt.Errorf("not allowed to patch export Secret %s/%s: %v", namespace, name,
+		return fail(contract.ReasonExportSecret, fmt.Errorf("not allowed to patch export Secret %s/%s: %v", namespace, name,
 			apierrors.ReasonForError(err)))
 	default:
-		return fail(ReasonExportSecret, fmt.Errorf("patch export Secret %s/%s: %w", namespace, name, err))
+		return fail(contract.ReasonExportSecret, fmt.Errorf("patch export Secret %s/%s: %w", namespace, name, err))
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/testenv"
 )
 
@@ -83,14 +84,14 @@ func TestExportToSecret(t *testing.T) {
 		t.Errorf("a repeated export changed the Secret (resourceVersion %s -> %s)", sec.ResourceVersion, after.ResourceVersion)
 	}
 
-	missing := f.run(subjectArgs(f, s, "export", "--export-secret="+ns+"/export-missing")...).failed(t, ExitFailed, ReasonExportSecret)
+	missing := f.run(subjectArgs(f, s, "export", "--export-secret="+ns+"/export-missing")...).failed(t, ExitFailed, contract.ReasonExportSecret)
 	if !strings.Contains(missing.errorText(), "does not exist") {
 		t.Errorf("error = %q", missing.errorText())
 	}
 	if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: "export-missing"}, &corev1.Secret{}); err == nil {
 		t.Error("the worker created a Secret; it must only patch the operator's")
 	}
-	denied := f.run(subjectArgs(f, s, "export", "--export-secret="+ns+"/someone-else")...).failed(t, ExitFailed, ReasonExportSecret)
+	denied := f.run(subjectArgs(f, s, "export", "--export-secret="+ns+"/someone-else")...).failed(t, ExitFailed, contract.ReasonExportSecret)
 	if !strings.Contains(denied.errorText(), "not allowed") {
 		t.Errorf("error = %q", denied.errorText())
 	}
@@ -103,7 +104,7 @@ func TestExportTooLargeForASecretIsRefusedBeforeConnecting(t *testing.T) {
 		return nil, errors.New("unused")
 	}}}
 	err := r.writeExportSecret(context.Background(), "ns", "name", make([]byte, maxSecretBytes))
-	if reason, _ := classify(err); reason != ReasonExportTooLarge {
-		t.Errorf("reason = %s (%v), want %s", reason, err, ReasonExportTooLarge)
+	if reason, _ := classify(err); reason != contract.ReasonExportTooLarge {
+		t.Errorf("reason = %s (%v), want %s", reason, err, contract.ReasonExportTooLarge)
 	}
 }

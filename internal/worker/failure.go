@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/provider"
 	"github.com/alitok/workspace-operator/internal/provider/aliexpress"
 	"github.com/alitok/workspace-operator/internal/provider/tiktokshop"
@@ -17,26 +18,6 @@ const (
 	ExitOK     = 0
 	ExitFailed = 1
 	ExitUsage  = 2
-)
-
-// Reasons of a failed Result, for the operator to act on without parsing messages.
-const (
-	ReasonUsage                = "UsageError"           // an unknown task or flag, a missing or bad flag value
-	ReasonInvalidInput         = "InvalidInput"         // a missing or malformed input file
-	ReasonUnauthorized         = "Unauthorized"         // the platform refused the credentials: re-authorize
-	ReasonTokenExpired         = "TokenExpired"         // the access token has expired: refresh it
-	ReasonForbidden            = "Forbidden"            // the token lacks a scope the feature needs
-	ReasonAccountNotAuthorized = "AccountNotAuthorized" // the token is not authorized for --account-id
-	ReasonRateLimited          = "RateLimited"          // still rate limited after the retries: come back later
-	ReasonProviderUnavailable  = "ProviderUnavailable"  // the platform failed, still so after the retries
-	ReasonProviderMalformed    = "ProviderMalformedResponse"
-	ReasonProviderError        = "ProviderError" // any other platform error
-	ReasonDBUnreachable        = "DatabaseUnreachable"
-	ReasonDBError              = "DatabaseError"
-	ReasonExportTooLarge       = "ExportTooLarge"
-	ReasonExportOutput         = "ExportOutputFailed" // --output could not be written
-	ReasonExportSecret         = "ExportSecretFailed" // --export-secret could not be patched
-	ReasonInternal             = "InternalError"
 )
 
 // failure is an error with the reason and exit code it is reported with.
@@ -56,12 +37,12 @@ func fail(reason string, err error) error {
 
 // usageError reports a bad command line.
 func usageError(format string, args ...any) error {
-	return &failure{reason: ReasonUsage, exit: ExitUsage, err: fmt.Errorf(format, args...)}
+	return &failure{reason: contract.ReasonUsage, exit: ExitUsage, err: fmt.Errorf(format, args...)}
 }
 
 // inputError reports a missing or malformed input file. Messages name the file, never its content.
 func inputError(format string, args ...any) error {
-	return fail(ReasonInvalidInput, fmt.Errorf(format, args...))
+	return fail(contract.ReasonInvalidInput, fmt.Errorf(format, args...))
 }
 
 // classify returns the reason and exit code of err. Errors not marked by the worker itself are told by their kind.
@@ -73,33 +54,33 @@ func classify(err error) (reason string, exit int) {
 	switch {
 	// Expired before unauthorized: an expired token is also unauthorized, and refreshing is the cheaper fix.
 	case errors.Is(err, provider.ErrTokenExpired):
-		return ReasonTokenExpired, ExitFailed
+		return contract.ReasonTokenExpired, ExitFailed
 	case errors.Is(err, provider.ErrUnauthorized):
-		return ReasonUnauthorized, ExitFailed
+		return contract.ReasonUnauthorized, ExitFailed
 	case errors.Is(err, provider.ErrForbidden):
-		return ReasonForbidden, ExitFailed
+		return contract.ReasonForbidden, ExitFailed
 	case errors.Is(err, provider.ErrRateLimited):
-		return ReasonRateLimited, ExitFailed
+		return contract.ReasonRateLimited, ExitFailed
 	case errors.Is(err, provider.ErrUnavailable):
-		return ReasonProviderUnavailable, ExitFailed
+		return contract.ReasonProviderUnavailable, ExitFailed
 	case errors.Is(err, provider.ErrMalformedResponse):
-		return ReasonProviderMalformed, ExitFailed
+		return contract.ReasonProviderMalformed, ExitFailed
 	case errors.Is(err, store.ErrUnreachable):
-		return ReasonDBUnreachable, ExitFailed
+		return contract.ReasonDBUnreachable, ExitFailed
 	case errors.Is(err, store.ErrExportTooLarge):
-		return ReasonExportTooLarge, ExitFailed
+		return contract.ReasonExportTooLarge, ExitFailed
 	case errors.Is(err, store.ErrUnknownField), errors.Is(err, store.ErrInvalidDSN):
-		return ReasonInvalidInput, ExitFailed
+		return contract.ReasonInvalidInput, ExitFailed
 	}
 	var tt *tiktokshop.Error
 	var ae *aliexpress.Error
 	if errors.As(err, &tt) || errors.As(err, &ae) {
-		return ReasonProviderError, ExitFailed
+		return contract.ReasonProviderError, ExitFailed
 	}
 	if strings.HasPrefix(err.Error(), "store:") {
-		return ReasonDBError, ExitFailed
+		return contract.ReasonDBError, ExitFailed
 	}
-	return ReasonInternal, ExitFailed
+	return contract.ReasonInternal, ExitFailed
 }
 
 // redactor masks sensitive values in text the worker prints. Every secret, identifier and pseudonym the worker

@@ -17,6 +17,8 @@ import (
 	"unicode"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/alitok/workspace-operator/internal/contract"
 )
 
 // maxInputFileBytes bounds what is read from any input file. All are small; a wrong mount (a huge file) must not
@@ -37,7 +39,7 @@ func isEmptyFile(err error) bool { return errors.Is(err, errEmpty) }
 func readInput(path, what string) ([]byte, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fail(ReasonInvalidInput, fmt.Errorf("%s file %s is %w", what, path, errMissing))
+		return nil, fail(contract.ReasonInvalidInput, fmt.Errorf("%s file %s is %w", what, path, errMissing))
 	}
 	if err != nil {
 		return nil, inputError("%s file %s cannot be opened: %v", what, path, errors.Unwrap(err))
@@ -63,7 +65,7 @@ func readText(path, what string) (string, error) {
 	}
 	v := strings.TrimSpace(string(b))
 	if v == "" {
-		return "", fail(ReasonInvalidInput, fmt.Errorf("%s file %s is %w", what, path, errEmpty))
+		return "", fail(contract.ReasonInvalidInput, fmt.Errorf("%s file %s is %w", what, path, errEmpty))
 	}
 	for _, c := range v {
 		if unicode.IsControl(c) || c == unicode.ReplacementChar {

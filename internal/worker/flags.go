@@ -4,29 +4,14 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"regexp"
-	"slices"
-	"strconv"
-	"strings"
 
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/store"
 )
 
 // errHelp is returned when -h or --help was asked for: the usage is printed and nothing runs.
 var errHelp = errors.New("help requested")
-
-// newFlags returns the flag set of a task with the flag every task has, --termination-log. Flag errors are
-// reported through the result, so the set itself prints nothing.
-func (r *runner) newFlags(task string) *flag.FlagSet {
-	fs := flag.NewFlagSet("workspace-operator worker "+task, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	// The default is what terminationLogArg found, so that a parse that fails before reaching the flag still
-	// reports to the right file.
-	fs.StringVar(&r.terminationLog, "termination-log", r.terminationLog,
-		"file the JSON result is written to (the kubelet's termination message)")
-	return fs
-}
 
 // parse parses args into fs. Positional arguments are refused without being quoted: values belong in flags, and
 // a stray value could be a secret someone pasted.
@@ -38,7 +23,7 @@ func (r *runner) parse(fs *flag.FlagSet, args []string) error {
 			fs.PrintDefaults()
 			return errHelp
 		}
-		return usageError("%v", err)
+		return usageError("%s", flagError(err))
 	}
 	if fs.NArg() > 0 {
 		return usageError("unexpected argument %d after the flags; every input is a --flag", fs.NFlag()+1)
@@ -46,52 +31,20 @@ func (r *runner) parse(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// required fails for the first of names that was left empty.
-func required(values map[string]string) error {
-	names := make([]string, 0, len(values))
-	for n := range values {
-		names = append(names, n)
+// categories turns data categories into the store's form.
+func categories(cats []workspacesv1alpha1.DataCategory) []string {
+	out := make([]string, len(cats))
+	for i, c := range cats {
+		out[i] = string(c)
 	}
-	slices.Sort(names)
-	for _, n := range names {
-		if strings.TrimSpace(values[n]) == "" {
-			return usageError("--%s is required", n)
-		}
-	}
-	return nil
-}
-
-// listFlag is a comma-separated list; blanks and empty entries are dropped, so --categories= means "all".
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, ",") }
-
-func (l *listFlag) Set(v string) error {
-	*l = nil
-	for _, item := range strings.Split(v, ",") {
-		if item = strings.TrimSpace(item); item != "" && !slices.Contains(*l, item) {
-			*l = append(*l, item)
-		}
-	}
-	return nil
-}
-
-// checkCategories refuses unknown data categories: a typo in a hold must not silently protect nothing.
-func checkCategories(flagName string, categories []string) error {
-	for _, c := range categories {
-		if !slices.Contains(store.AllCategories, c) {
-			return usageError("--%s: unknown data category %q (known: %s)", flagName, c,
-				strings.Join(store.AllCategories, ", "))
-		}
-	}
-	return nil
+	return out
 }
 
 // heldMap turns the held categories into the store's form.
-func heldMap(held []string) map[string]bool {
+func heldMap(held []workspacesv1alpha1.DataCategory) map[string]bool {
 	m := make(map[string]bool, len(held))
 	for _, c := range held {
-		m[c] = true
+		m[string(c)] = true
 	}
 	return m
 }
@@ -114,30 +67,20 @@ func checkIntegration(flagName, name string) error {
 	return nil
 }
 
-// parseKeep reads retention rules, "orders=2555,logs=30": category -> days to keep.
-func parseKeep(v string) (map[string]int, error) {
-	keep := map[string]int{}
-	for _, rule := range strings.Split(v, ",") {
-		rule = strings.TrimSpace(rule)
-		if rule == "" {
-			continue
-		}
-		c, d, ok := strings.Cut(rule, "=")
-		c = strings.TrimSpace(c)
-		days, err := strconv.Atoi(strings.TrimSpace(d))
-		if !ok || err != nil || days < 0 {
-			return nil, usageError("--keep: %q is not <category>=<days> with days a non-negative integer", rule)
-		}
-		if err := checkCategories("keep", []string{c}); err != nil {
-			return nil, err
-		}
-		if _, dup := keep[c]; dup {
-			return nil, usageError("--keep names %s twice", c)
-		}
-		keep[c] = days
+var (
+	badValue    = regexp.MustCompile(`^invalid value ".*" for flag -([a-z0-9-]+): `)
+	unknownFlag = regexp.MustCompile(`^flag provided but not defined: -+`)
+)
+
+// flagError restates a flag package error the way flags are written here (--name), without repeating the value
+// given: it could be a secret pasted in the wrong place.
+func flagError(err error) string {
+	msg := err.Error()
+	if m := badValue.FindStringSubmatch(msg); m != nil {
+		return "--" + m[1] + ": " + msg[len(m[0]):]
 	}
-	if len(keep) == 0 {
-		return nil, usageError("--keep is required: at least one <category>=<days> rule")
+	if loc := unknownFlag.FindStringIndex(msg); loc != nil {
+		return "unknown flag --" + msg[loc[1]:]
 	}
-	return keep, nil
+	return msg
 }

@@ -6,15 +6,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"maps"
 	"net/http"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/provider/httpretry"
 )
 
@@ -36,27 +35,36 @@ type environment struct {
 
 var defaultEnvironment = environment{now: time.Now, kubeClient: newKubeClient}
 
-// taskFunc runs one task: it parses the task's flags from args, does the work and fills r.res.
-type taskFunc func(ctx context.Context, r *runner, args []string) error
+// taskFunc runs one task on its parsed inputs and fills r.res.
+type taskFunc func(ctx context.Context, r *runner, in contract.Inputs) error
 
-// tasks are the worker's tasks by name.
-var tasks = map[string]taskFunc{
-	"sync":      runSync,
-	"erase":     runErase,
-	"export":    runExport,
-	"rectify":   runRectify,
-	"purge":     runPurge,
-	"retention": runRetention,
+// as adapts a task's function to its inputs' type.
+func as[T contract.Inputs](run func(context.Context, *runner, T) error) taskFunc {
+	return func(ctx context.Context, r *runner, in contract.Inputs) error { return run(ctx, r, in.(T)) }
 }
 
-// TaskNames returns the worker's tasks, sorted: the operator labels each Job's Pods with its task, and its
-// NetworkPolicies select Pods by them.
-func TaskNames() []string { return slices.Sorted(maps.Keys(tasks)) }
+// tasks are the worker's tasks; each parses into its contract type.
+var tasks = map[contract.Task]taskFunc{
+	contract.TaskSync:      as(runSync),
+	contract.TaskErase:     as(runErase),
+	contract.TaskExport:    as(runExport),
+	contract.TaskRectify:   as(runRectify),
+	contract.TaskPurge:     as(runPurge),
+	contract.TaskRetention: as(runRetention),
+}
 
-const usage = `usage: workspace-operator worker <task> [flags]
+var usage = fmt.Sprintf(`usage: workspace-operator worker <task> [flags]
 
-tasks: sync, erase, export, rectify, purge, retention
-run "workspace-operator worker <task> -h" for a task's flags`
+tasks: %s
+run "workspace-operator worker <task> -h" for a task's flags`, taskList())
+
+func taskList() string {
+	names := make([]string, len(contract.Tasks))
+	for i, t := range contract.Tasks {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
+}
 
 // runner is one run of Main.
 type runner struct {
@@ -64,7 +72,7 @@ type runner struct {
 	stdout, stderr io.Writer
 	log            *slog.Logger
 	red            redactor
-	res            Result
+	res            contract.Result
 	terminationLog string
 }
 
@@ -80,27 +88,51 @@ func run(ctx context.Context, env environment, args []string, stdout, stderr io.
 	r := &runner{env: env, stdout: stdout, stderr: stderr, terminationLog: terminationLogArg(args)}
 	r.log = slog.New(slog.NewTextHandler(stderr, nil))
 
-	var err error
-	switch {
-	case len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help":
-		err = usageError("no task given (the task comes before the flags); %s", oneLine(usage))
-	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
-		fmt.Fprintln(stdout, usage)
-		return ExitOK
-	default:
-		fn, ok := tasks[args[0]]
-		if !ok {
-			err = usageError("unknown task %s; %s", quoteTask(args[0]), oneLine(usage))
-			break
-		}
-		r.res.Task = args[0]
-		r.log.Info("starting", "task", args[0])
-		err = fn(ctx, r, args[1:])
-	}
+	in, err := r.parseCommandLine(args)
 	if errors.Is(err, errHelp) {
 		return ExitOK
 	}
+	if err == nil {
+		r.log.Info("starting", "task", in.Task())
+		err = tasks[in.Task()](ctx, r, in)
+	}
 	return r.finish(err)
+}
+
+// Parse reads a worker command line (the words after "worker") into its task's inputs, as Main does before it
+// runs the task.
+func Parse(args []string) (contract.Inputs, error) {
+	r := &runner{stdout: io.Discard, terminationLog: terminationLogArg(args)}
+	return r.parseCommandLine(args)
+}
+
+// parseCommandLine finds the task and parses its flags into the task's inputs: the contract's flags plus
+// --termination-log. -h prints the usage and returns errHelp.
+func (r *runner) parseCommandLine(args []string) (contract.Inputs, error) {
+	switch {
+	case len(args) == 0 || strings.HasPrefix(args[0], "-") && args[0] != "-h" && args[0] != "--help":
+		return nil, usageError("no task given (the task comes before the flags); %s", oneLine(usage))
+	case args[0] == "-h" || args[0] == "--help" || args[0] == "help":
+		fmt.Fprintln(r.stdout, usage)
+		return nil, errHelp
+	}
+	in, err := contract.New(contract.Task(args[0]))
+	if _, known := tasks[contract.Task(args[0])]; err != nil || !known {
+		return nil, usageError("unknown task %s; %s", quoteTask(args[0]), oneLine(usage))
+	}
+	r.res.Task = args[0]
+	fs := contract.NewFlagSet(in)
+	// The default is what terminationLogArg found, so that a parse that fails before reaching the flag still
+	// reports to the right file.
+	fs.StringVar(&r.terminationLog, "termination-log", r.terminationLog,
+		"file the JSON result is written to (the kubelet's termination message)")
+	if err := r.parse(fs, args[1:]); err != nil {
+		return nil, err
+	}
+	if err := contract.CheckRequired(in); err != nil {
+		return nil, usageError("%v", err)
+	}
+	return in, nil
 }
 
 // finish completes the result, writes it to the termination log, prints the summary and returns the exit code.
@@ -116,12 +148,12 @@ func (r *runner) finish(err error) int {
 	r.res.CompletedAt = r.env.now().UTC().Format(time.RFC3339)
 	r.res.Error = r.red.apply(r.res.Error)
 
-	data := r.res.encode()
+	data := encodeResult(r.res)
 	if werr := writeTerminationLog(r.terminationLog, data); werr != nil {
 		// The task's outcome stands; the operator then sees the exit code without the details.
 		r.log.Error("cannot write the termination log", "path", r.terminationLog, "error", r.red.apply(werr.Error()))
 	}
-	fmt.Fprintln(r.stdout, r.red.apply(r.res.summary()))
+	fmt.Fprintln(r.stdout, r.red.apply(summaryOf(r.res)))
 	if err != nil {
 		r.log.Error("failed", "task", r.res.Task, "reason", r.res.Reason, "error", r.res.Error)
 	} else {

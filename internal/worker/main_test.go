@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/pgtest"
 	"github.com/alitok/workspace-operator/internal/provider/httpretry"
 	"github.com/alitok/workspace-operator/internal/store"
@@ -204,8 +205,8 @@ func (f *fixture) run(args ...string) outcome {
 // decodeOne decodes raw as exactly one compact JSON object below the termination-message limit.
 func decodeOne(t *testing.T, raw []byte) map[string]any {
 	t.Helper()
-	if len(raw) >= MaxResultBytes {
-		t.Errorf("termination log is %d bytes, want < %d", len(raw), MaxResultBytes)
+	if len(raw) >= contract.MaxResultBytes {
+		t.Errorf("termination log is %d bytes, want < %d", len(raw), contract.MaxResultBytes)
 	}
 	if trimmed := bytes.TrimSuffix(raw, []byte("\n")); bytes.ContainsAny(trimmed, "\n") {
 		t.Errorf("termination log is not compact: %s", raw)

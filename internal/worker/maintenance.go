@@ -3,6 +3,8 @@ package worker
 import (
 	"context"
 
+	"github.com/alitok/workspace-operator/internal/contract"
+
 	"github.com/alitok/workspace-operator/internal/store"
 )
 
@@ -34,38 +36,22 @@ func (r *runner) reportDeletes(res store.DeleteResult) {
 
 // runPurge deletes an Integration's data, or the whole tenant's without --integration, except held categories.
 // A tenant already purged reports nothing deleted.
-func runPurge(ctx context.Context, r *runner, args []string) error {
-	var tenant, integration, dsnFile string
-	var held listFlag
-	fs := r.newFlags("purge")
-	fs.StringVar(&tenant, "tenant", "", "the Tenant (required)")
-	fs.StringVar(&integration, "integration", "", "the Integration whose data is purged (default: the whole tenant's)")
-	fs.Var(&held, "held-categories", "comma-separated data categories under a legal hold")
-	fs.StringVar(&dsnFile, "database-dsn-file", "", "file holding the PostgreSQL DSN (required)")
-	if err := r.parse(fs, args); err != nil {
+func runPurge(ctx context.Context, r *runner, in *contract.Purge) error {
+	r.res.Tenant, r.res.Integration = in.Tenant, in.Integration
+	if err := checkTenant(in.Tenant); err != nil {
 		return err
 	}
-	r.res.Tenant, r.res.Integration = tenant, integration
-	if err := required(map[string]string{"tenant": tenant, "database-dsn-file": dsnFile}); err != nil {
-		return err
-	}
-	if err := checkTenant(tenant); err != nil {
-		return err
-	}
-	if integration != "" {
-		if err := checkIntegration("integration", integration); err != nil {
+	if in.Integration != "" {
+		if err := checkIntegration("integration", in.Integration); err != nil {
 			return err
 		}
 	}
-	if err := checkCategories("held-categories", held); err != nil {
-		return err
-	}
-	st, err := r.openStore(ctx, dsnFile)
+	st, err := r.openStore(ctx, in.Database.Path)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := st.Purge(ctx, tenant, integration, heldMap(held))
+	res, err := st.Purge(ctx, in.Tenant, in.Integration, heldMap(in.Held))
 	if err != nil {
 		return dbError("purge", err)
 	}
@@ -74,37 +60,21 @@ func runPurge(ctx context.Context, r *runner, args []string) error {
 }
 
 // runRetention deletes records older than --keep's days of their category, except held categories.
-func runRetention(ctx context.Context, r *runner, args []string) error {
-	var tenant, keepFlag, dsnFile string
-	var held listFlag
-	fs := r.newFlags("retention")
-	fs.StringVar(&tenant, "tenant", "", "the Tenant (required)")
-	fs.StringVar(&keepFlag, "keep", "", "retention rules <category>=<days>, comma-separated, e.g. orders=2555,logs=30 (required)")
-	fs.Var(&held, "held-categories", "comma-separated data categories under a legal hold")
-	fs.StringVar(&dsnFile, "database-dsn-file", "", "file holding the PostgreSQL DSN (required)")
-	if err := r.parse(fs, args); err != nil {
+func runRetention(ctx context.Context, r *runner, in *contract.Retention) error {
+	r.res.Tenant = in.Tenant
+	if err := checkTenant(in.Tenant); err != nil {
 		return err
 	}
-	r.res.Tenant = tenant
-	if err := required(map[string]string{"tenant": tenant, "database-dsn-file": dsnFile}); err != nil {
-		return err
+	keep := make(map[string]int, len(in.Keep))
+	for _, rule := range in.Keep {
+		keep[string(rule.Category)] = rule.Days
 	}
-	if err := checkTenant(tenant); err != nil {
-		return err
-	}
-	keep, err := parseKeep(keepFlag)
-	if err != nil {
-		return err
-	}
-	if err := checkCategories("held-categories", held); err != nil {
-		return err
-	}
-	st, err := r.openStore(ctx, dsnFile)
+	st, err := r.openStore(ctx, in.Database.Path)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := st.Retention(ctx, tenant, keep, heldMap(held), r.env.now())
+	res, err := st.Retention(ctx, in.Tenant, keep, heldMap(in.Held), r.env.now())
 	if err != nil && !noSchema(err) {
 		return dbError("retention", err)
 	}

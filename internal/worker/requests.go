@@ -5,10 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/alitok/workspace-operator/internal/contract"
 
 	"github.com/alitok/workspace-operator/internal/store"
 )
@@ -16,60 +17,38 @@ import (
 // The data-subject tasks: erase, export and rectify. Each finds the subject by the pseudonyms of the identifiers
 // in --subject-dir, within the scope of --integrations and --categories (empty: everything).
 
-// subjectOptions are the flags the data-subject tasks share.
-type subjectOptions struct {
-	tenant, subjectDir, hmacKeyFile, dsnFile string
-	held, integrations, categories           listFlag
-}
-
-func (o *subjectOptions) register(fs *flag.FlagSet) {
-	fs.StringVar(&o.tenant, "tenant", "", "the Tenant (required)")
-	fs.StringVar(&o.subjectDir, "subject-dir", "", "directory of the subject's files: email, [buyer_ids] (<provider>:<id> per line), [corrections.json] (required)")
-	fs.StringVar(&o.hmacKeyFile, "hmac-key-file", "", "file holding the tenant's HMAC key, raw bytes (required)")
-	fs.StringVar(&o.dsnFile, "database-dsn-file", "", "file holding the PostgreSQL DSN (required)")
-	fs.Var(&o.held, "held-categories", "comma-separated data categories under a legal hold")
-	fs.Var(&o.integrations, "integrations", "comma-separated Integrations in scope (default: all)")
-	fs.Var(&o.categories, "categories", "comma-separated data categories in scope (default: all)")
-}
-
-func (o subjectOptions) validate() error {
-	if err := required(map[string]string{"tenant": o.tenant, "subject-dir": o.subjectDir,
-		"hmac-key-file": o.hmacKeyFile, "database-dsn-file": o.dsnFile}); err != nil {
+// validateSubject checks what flag parsing cannot: the names of the tenant and the integrations in scope.
+func validateSubject(in *contract.Subject) error {
+	if err := checkTenant(in.Tenant); err != nil {
 		return err
 	}
-	if err := checkTenant(o.tenant); err != nil {
-		return err
-	}
-	for _, in := range o.integrations {
-		if err := checkIntegration("integrations", in); err != nil {
+	for _, name := range in.Integrations {
+		if err := checkIntegration("integrations", name); err != nil {
 			return err
 		}
 	}
-	if err := checkCategories("held-categories", o.held); err != nil {
-		return err
-	}
-	return checkCategories("categories", o.categories)
+	return nil
 }
 
-func (o subjectOptions) scope() store.Scope {
-	return store.Scope{Integrations: o.integrations, Categories: o.categories}
+func scopeOf(in *contract.Subject) store.Scope {
+	return store.Scope{Integrations: in.Integrations, Categories: categories(in.Categories)}
 }
 
 // openSubject validates the flags, computes the subject's pseudonyms and connects to the database.
-func (r *runner) openSubject(ctx context.Context, o subjectOptions) (*store.Store, []string, error) {
-	r.res.Tenant = o.tenant
-	if err := o.validate(); err != nil {
+func (r *runner) openSubject(ctx context.Context, in *contract.Subject) (*store.Store, []string, error) {
+	r.res.Tenant = in.Tenant
+	if err := validateSubject(in); err != nil {
 		return nil, nil, err
 	}
-	key, err := r.readHMACKey(o.hmacKeyFile)
+	key, err := r.readHMACKey(in.HMACKey.Path)
 	if err != nil {
 		return nil, nil, err
 	}
-	pseudonyms, err := r.readSubject(o.subjectDir, key)
+	pseudonyms, err := r.readSubject(in.SubjectDir.Path, key)
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := r.openStore(ctx, o.dsnFile)
+	st, err := r.openStore(ctx, in.Database.Path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,19 +65,13 @@ type eraseCounts struct {
 
 // runErase erases the subject's personal data, except in held categories, and reports what it found, erased,
 // anonymized and kept for a hold.
-func runErase(ctx context.Context, r *runner, args []string) error {
-	var o subjectOptions
-	fs := r.newFlags("erase")
-	o.register(fs)
-	if err := r.parse(fs, args); err != nil {
-		return err
-	}
-	st, pseudonyms, err := r.openSubject(ctx, o)
+func runErase(ctx context.Context, r *runner, in *contract.Erase) error {
+	st, pseudonyms, err := r.openSubject(ctx, &in.Subject)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := st.Erase(ctx, o.tenant, pseudonyms, o.scope(), heldMap(o.held))
+	res, err := st.Erase(ctx, in.Tenant, pseudonyms, scopeOf(&in.Subject), heldMap(in.Held))
 	if err != nil && !noSchema(err) {
 		return dbError("erase", err)
 	}
@@ -117,27 +90,21 @@ func runErase(ctx context.Context, r *runner, args []string) error {
 
 // runRectify applies the corrections in the subject's corrections.json. Legal holds stop deletion, not
 // correction, so --held-categories is accepted and checked but changes nothing.
-func runRectify(ctx context.Context, r *runner, args []string) error {
-	var o subjectOptions
-	fs := r.newFlags("rectify")
-	o.register(fs)
-	if err := r.parse(fs, args); err != nil {
+func runRectify(ctx context.Context, r *runner, in *contract.Rectify) error {
+	r.res.Tenant = in.Tenant
+	if err := validateSubject(&in.Subject); err != nil {
 		return err
 	}
-	r.res.Tenant = o.tenant
-	if err := o.validate(); err != nil {
-		return err
-	}
-	corrections, err := r.readCorrections(o.subjectDir)
+	corrections, err := r.readCorrections(in.SubjectDir.Path)
 	if err != nil {
 		return err
 	}
-	st, pseudonyms, err := r.openSubject(ctx, o)
+	st, pseudonyms, err := r.openSubject(ctx, &in.Subject)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	res, err := st.Rectify(ctx, o.tenant, pseudonyms, corrections, o.scope())
+	res, err := st.Rectify(ctx, in.Tenant, pseudonyms, corrections, scopeOf(&in.Subject))
 	if err != nil && !noSchema(err) {
 		return dbError("rectify", err)
 	}
@@ -145,54 +112,38 @@ func runRectify(ctx context.Context, r *runner, args []string) error {
 	return nil
 }
 
-// exportOptions are export's flags besides the shared ones.
-type exportOptions struct {
-	subjectOptions
-	maxBytes     int
-	output       string
-	exportSecret string
-}
-
-// DefaultExportMaxBytes bounds an export unless --max-bytes says otherwise.
-const DefaultExportMaxBytes = 4 << 20
-
 // runExport writes the subject's data to --output and/or the Secret --export-secret, and reports its size and
 // SHA-256 for the receipt. Legal holds do not restrict access, so --held-categories changes nothing.
-func runExport(ctx context.Context, r *runner, args []string) error {
-	var o exportOptions
-	fs := r.newFlags("export")
-	o.register(fs)
-	fs.IntVar(&o.maxBytes, "max-bytes", DefaultExportMaxBytes, "largest export accepted, in bytes")
-	fs.StringVar(&o.output, "output", "", "file the export JSON is written to")
-	fs.StringVar(&o.exportSecret, "export-secret", "", "NAMESPACE/NAME of an existing Secret whose key "+exportSecretKey+" receives the export")
-	if err := r.parse(fs, args); err != nil {
+func runExport(ctx context.Context, r *runner, in *contract.Export) error {
+	r.res.Tenant = in.Tenant
+	if err := validateSubject(&in.Subject); err != nil {
 		return err
 	}
-	r.res.Tenant = o.tenant
-	if err := o.validate(); err != nil {
-		return err
+	maxBytes := in.MaxBytes
+	switch {
+	case maxBytes == 0:
+		maxBytes = contract.DefaultExportMaxBytes
+	case maxBytes < 0:
+		return usageError("--max-bytes must be positive, got %d", maxBytes)
 	}
-	if o.maxBytes <= 0 {
-		return usageError("--max-bytes must be positive, got %d", o.maxBytes)
-	}
-	if o.output == "" && o.exportSecret == "" {
+	if in.Output == "" && in.ExportSecret == "" {
 		return usageError("--output or --export-secret is required: the export must go somewhere")
 	}
 	var secretNS, secretName string
-	if o.exportSecret != "" {
+	if in.ExportSecret != "" {
 		var err error
-		if secretNS, secretName, err = parseSecretRef(o.exportSecret); err != nil {
+		if secretNS, secretName, err = parseSecretRef(in.ExportSecret); err != nil {
 			return err
 		}
 	}
-	st, pseudonyms, err := r.openSubject(ctx, o.subjectOptions)
+	st, pseudonyms, err := r.openSubject(ctx, &in.Subject)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	doc, counts, err := st.Export(ctx, o.tenant, pseudonyms, o.scope(), o.maxBytes)
+	doc, counts, err := st.Export(ctx, in.Tenant, pseudonyms, scopeOf(&in.Subject), maxBytes)
 	if noSchema(err) {
-		doc, counts, err = emptyExport(o.tenant)
+		doc, counts, err = emptyExport(in.Tenant)
 	}
 	if err != nil {
 		return dbError("export", err)
@@ -205,16 +156,16 @@ func runExport(ctx context.Context, r *runner, args []string) error {
 	r.res.Counts, r.res.Totals = counts, map[string]int64{"records": total}
 	r.res.SHA256, r.res.Bytes = hex.EncodeToString(sum[:]), len(doc)
 
-	if o.output != "" {
-		if err := writePrivateFile(o.output, doc); err != nil {
-			return fail(ReasonExportOutput, fmt.Errorf("write the export to %s: %w", o.output, err))
+	if in.Output != "" {
+		if err := writePrivateFile(in.Output, doc); err != nil {
+			return fail(contract.ReasonExportOutput, fmt.Errorf("write the export to %s: %w", in.Output, err))
 		}
 	}
-	if o.exportSecret != "" {
+	if in.ExportSecret != "" {
 		if err := r.writeExportSecret(ctx, secretNS, secretName, doc); err != nil {
 			return err
 		}
-		r.res.ExportSecret = o.exportSecret
+		r.res.ExportSecret = in.ExportSecret
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/provider/tiktokshop/tiktokshoptest"
 	"github.com/alitok/workspace-operator/internal/store"
 )
@@ -159,7 +160,7 @@ func TestExport(t *testing.T) {
 	if scoped.count("totals", "records") != 1 {
 		t.Errorf("scoped export counts = %v", scoped.result["counts"])
 	}
-	f.run(subjectArgs(f, s, "export", "--output="+out, "--max-bytes=200")...).failed(t, ExitFailed, ReasonExportTooLarge)
+	f.run(subjectArgs(f, s, "export", "--output="+out, "--max-bytes=200")...).failed(t, ExitFailed, contract.ReasonExportTooLarge)
 
 	// A tenant that never synced has nothing on anyone: an empty export, not a failure.
 	other := *f
@@ -196,14 +197,14 @@ func TestRectify(t *testing.T) {
 	}
 
 	f.write("subject-alice/corrections.json", `{"shoe_size": "44"}`)
-	f.run(subjectArgs(f, s, "rectify")...).failed(t, ExitFailed, ReasonInvalidInput)
+	f.run(subjectArgs(f, s, "rectify")...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 	f.write("subject-alice/corrections.json", `["Alice Corrected-4e2a"]`)
-	r = f.run(subjectArgs(f, s, "rectify")...).failed(t, ExitFailed, ReasonInvalidInput)
+	r = f.run(subjectArgs(f, s, "rectify")...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 	if !strings.Contains(r.errorText(), "corrections.json is malformed") {
 		t.Errorf("error = %q", r.errorText())
 	}
 	os.Remove(filepath.Join(s.dir, "corrections.json"))
-	f.run(subjectArgs(f, s, "rectify")...).failed(t, ExitFailed, ReasonInvalidInput)
+	f.run(subjectArgs(f, s, "rectify")...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 }
 
 func TestSubjectDirWithoutIdentifiers(t *testing.T) {
@@ -232,7 +233,7 @@ func TestSubjectDirWithoutIdentifiers(t *testing.T) {
 			for _, args := range [][]string{{"erase"}, {"export", "--output=" + filepath.Join(dir, "out.json")}} {
 				args = append(args, "--tenant="+f.tenant, "--subject-dir="+dir, "--hmac-key-file="+f.keyFile,
 					"--database-dsn-file="+f.dsnFile)
-				r := f.run(args...).failed(t, ExitFailed, ReasonInvalidInput)
+				r := f.run(args...).failed(t, ExitFailed, contract.ReasonInvalidInput)
 				if !strings.Contains(r.errorText(), c.want) || !strings.Contains(r.errorText(), dir) {
 					t.Errorf("%s: error %q does not say %q about %s", args[0], r.errorText(), c.want, dir)
 				}

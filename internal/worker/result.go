@@ -6,77 +6,21 @@ import (
 	"os"
 	"strings"
 	"unicode/utf8"
-)
 
-// MaxResultBytes is the kubelet's limit on a termination message; a longer one is cut, and a cut JSON object is
-// no longer readable.
-const MaxResultBytes = 4096
+	"github.com/alitok/workspace-operator/internal/contract"
+)
 
 // maxErrorBytes bounds the error message so that the counts always fit next to it.
 const maxErrorBytes = 1024
 
-// Result is the JSON object every run writes to the termination log. Fields a task does not produce are left
-// out. It never holds secret values, subject identifiers, pseudonyms or exported data.
-type Result struct {
-	// Task is the task that ran: sync, erase, export, rectify, purge or retention ("" for an unknown task).
-	Task string `json:"task"`
-	// OK is true when the task completed.
-	OK bool `json:"ok"`
-	// Reason is a machine-readable cause of a failure (the Reason… constants); Error says it for people.
-	Reason string `json:"reason,omitempty"`
-	Error  string `json:"error,omitempty"`
-
-	Tenant      string `json:"tenant,omitempty"`
-	Integration string `json:"integration,omitempty"`
-	Provider    string `json:"provider,omitempty"`
-	Feature     string `json:"feature,omitempty"`
-
-	// Counts is the task's report: SyncCounts for sync; per category, eraseCounts for erase, the number of
-	// exported or corrected records for export and rectify, deleteCounts for purge and retention.
-	Counts any `json:"counts,omitempty"`
-	// Totals sums Counts over the categories (found, erased, anonymized, held, records, corrected, deleted).
-	Totals map[string]int64 `json:"totals,omitempty"`
-	// Held lists the categories in which a legal hold kept records this run would otherwise have deleted or
-	// anonymized (erase, purge, retention).
-	Held []string `json:"held,omitempty"`
-
-	// Cursor is the upper bound of a sync's listing, RFC 3339: the --since of the next incremental sync.
-	Cursor string `json:"cursor,omitempty"`
-	// TokenExpiresAt is when the access token expires (RFC 3339), when the credentials say.
-	TokenExpiresAt string `json:"tokenExpiresAt,omitempty"`
-
-	// SHA256 and Bytes describe an export's document (lowercase hex of its SHA-256, its size), for the receipt.
-	SHA256 string `json:"sha256,omitempty"`
-	Bytes  int    `json:"bytes,omitempty"`
-	// ExportSecret is the namespace/name of the Secret the export was written to.
-	ExportSecret string `json:"exportSecret,omitempty"`
-
-	// SchemaDropped is set when a whole-tenant purge with nothing held dropped the tenant's schema.
-	SchemaDropped bool `json:"schemaDropped,omitempty"`
-	// Truncated is set when parts of the result were left out to stay within MaxResultBytes.
-	Truncated bool `json:"truncated,omitempty"`
-
-	CompletedAt string `json:"completedAt"`
-}
-
-// SyncCounts is a sync's report.
-type SyncCounts struct {
-	// Fetched is how many records the platform delivered.
-	Fetched int `json:"fetched"`
-	// Written is how many rows were inserted or changed; zero when nothing changed since the last sync.
-	Written int `json:"written"`
-	// SkippedRestricted is how many records were not written because their buyer is on the restriction list.
-	SkippedRestricted int `json:"skippedRestricted"`
-}
-
-// encode returns r as compact JSON of less than MaxResultBytes, shortening the error and then leaving out the
-// counts if it has to.
-func (r Result) encode() []byte {
+// encodeResult returns r as compact JSON of less than contract.MaxResultBytes, shortening the error and then
+// leaving out the counts if it has to.
+func encodeResult(r contract.Result) []byte {
 	if len(r.Error) > maxErrorBytes {
 		r.Error = truncateUTF8(r.Error, maxErrorBytes) + "…"
 	}
 	b, err := json.Marshal(r)
-	if err == nil && len(b) < MaxResultBytes {
+	if err == nil && len(b) < contract.MaxResultBytes {
 		return b
 	}
 	// Only an implausibly large report gets here; what must survive is whether the task succeeded and why not.
@@ -108,8 +52,8 @@ func writeTerminationLog(path string, data []byte) error {
 	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
 
-// summary is the one-line human summary printed to stdout.
-func (r Result) summary() string {
+// summaryOf is the one-line human summary of a result, printed to stdout.
+func summaryOf(r contract.Result) string {
 	var b strings.Builder
 	if r.OK {
 		fmt.Fprintf(&b, "%s ok", r.Task)
@@ -130,7 +74,7 @@ func (r Result) summary() string {
 		return b.String()
 	}
 	switch c := r.Counts.(type) {
-	case SyncCounts:
+	case contract.SyncCounts:
 		fmt.Fprintf(&b, ": fetched %d, written %d, skipped (restricted) %d; cursor %s", c.Fetched, c.Written,
 			c.SkippedRestricted, r.Cursor)
 	default:

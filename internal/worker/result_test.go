@@ -8,16 +8,17 @@ import (
 	"unicode/utf8"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/store"
 )
 
 func TestResultStaysWithinTheTerminationMessageLimit(t *testing.T) {
 	long := strings.Repeat("é", 5000)
-	b := Result{Task: "sync", Reason: ReasonProviderError, Error: long, CompletedAt: "2026-01-01T00:00:00Z"}.encode()
-	if len(b) >= MaxResultBytes || !json.Valid(b) {
+	b := encodeResult(contract.Result{Task: "sync", Reason: contract.ReasonProviderError, Error: long, CompletedAt: "2026-01-01T00:00:00Z"})
+	if len(b) >= contract.MaxResultBytes || !json.Valid(b) {
 		t.Fatalf("long error: %d bytes, valid %v", len(b), json.Valid(b))
 	}
-	var r Result
+	var r contract.Result
 	_ = json.Unmarshal(b, &r)
 	if !utf8.ValidString(r.Error) || !strings.HasSuffix(r.Error, "…") {
 		t.Errorf("error not cut cleanly: %q", r.Error[len(r.Error)-8:])
@@ -27,8 +28,8 @@ func TestResultStaysWithinTheTerminationMessageLimit(t *testing.T) {
 	for i := range 400 {
 		huge[strings.Repeat("c", 10)+string(rune('a'+i%26))+strings.Repeat("x", i%7)+string(rune('A'+i/26))] = i
 	}
-	b = Result{Task: "export", OK: true, Counts: huge, Held: store.AllCategories, CompletedAt: "now"}.encode()
-	if len(b) >= MaxResultBytes || !json.Valid(b) {
+	b = encodeResult(contract.Result{Task: "export", OK: true, Counts: huge, Held: store.AllCategories, CompletedAt: "now"})
+	if len(b) >= contract.MaxResultBytes || !json.Valid(b) {
 		t.Fatalf("huge counts: %d bytes", len(b))
 	}
 	if err := json.Unmarshal(b, &r); err != nil || !r.Truncated || !r.OK || r.Task != "export" {
@@ -72,7 +73,8 @@ func TestTerminationLogArg(t *testing.T) {
 	}
 }
 
-// The worker checks categories and providers by the store's and its own names; they must be the API's.
+// The store names categories by its own strings; they must be the API's. Every provider the API knows has a
+// client registered, and none is registered that the API does not know.
 func TestNamesMatchTheAPI(t *testing.T) {
 	var api []string
 	for _, c := range workspacesv1alpha1.AllCategories {
@@ -81,13 +83,12 @@ func TestNamesMatchTheAPI(t *testing.T) {
 	if !slices.Equal(api, store.AllCategories) {
 		t.Errorf("store categories %v, API %v", store.AllCategories, api)
 	}
-	if providerTikTokShop != string(workspacesv1alpha1.ProviderTikTokShop) || providerAliExpress != string(workspacesv1alpha1.ProviderAliExpress) {
-		t.Error("provider names differ from the API's")
+	var want []string
+	for _, p := range workspacesv1alpha1.Providers {
+		want = append(want, string(p))
 	}
-	for _, f := range []workspacesv1alpha1.FeatureName{workspacesv1alpha1.FeatureProducts, workspacesv1alpha1.FeatureOrders,
-		workspacesv1alpha1.FeatureFulfillment, workspacesv1alpha1.FeatureReturns} {
-		if !slices.Contains(features, string(f)) {
-			t.Errorf("feature %s unknown to the worker", f)
-		}
+	slices.Sort(want)
+	if got := registeredProviders(); !slices.Equal(got, want) {
+		t.Errorf("registered sources %v, API providers %v", got, want)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+
 	"github.com/alitok/workspace-operator/internal/store"
 )
 
@@ -16,13 +18,14 @@ const (
 	fileCorrections = "corrections.json"
 )
 
-// Providers whose buyer IDs a subject may list, as the Integration API names them.
-const (
-	providerTikTokShop = "TikTokShop"
-	providerAliExpress = "AliExpress"
-)
-
-var providers = []string{providerTikTokShop, providerAliExpress}
+// providers are the platforms whose buyer IDs a subject may list, as the Integration API names them.
+var providers = func() []string {
+	out := make([]string, len(workspacesv1alpha1.Providers))
+	for i, p := range workspacesv1alpha1.Providers {
+		out[i] = string(p)
+	}
+	return out
+}()
 
 // readSubject reads the subject's identifiers from dir and returns their pseudonyms, as a sync computed them for
 // the subject's records: the email with kind "email", each buyer ID with its provider's name as the kind. The

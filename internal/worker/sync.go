@@ -4,74 +4,43 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/store"
 )
-
-// The features a sync copies, as the Integration API names them.
-const (
-	featureProducts    = "products"
-	featureOrders      = "orders"
-	featureFulfillment = "fulfillment"
-	featureReturns     = "returns"
-)
-
-var features = []string{featureProducts, featureOrders, featureFulfillment, featureReturns}
-
-// syncOptions are sync's flags.
-type syncOptions struct {
-	tenant, integration, provider, feature, accountID                     string
-	credentialsDir, dsnFile, hmacKeyFile, restrictionList, restrictionDir string
-	since, apiBaseURL                                                     string
-}
 
 // runSync copies one feature of one Integration into the tenant's schema. Records are written in batches as they
 // arrive; a failure part-way leaves the batches written so far (each is whole, and the next run rewrites
 // nothing for them) and does not advance the cursor, so the next run picks up the rest.
-func runSync(ctx context.Context, r *runner, args []string) error {
-	var o syncOptions
-	fs := r.newFlags("sync")
-	fs.StringVar(&o.tenant, "tenant", "", "the Tenant (required)")
-	fs.StringVar(&o.integration, "integration", "", "the Integration (required)")
-	fs.StringVar(&o.provider, "provider", "", "TikTokShop or AliExpress (required)")
-	fs.StringVar(&o.feature, "feature", "", "products, orders, fulfillment or returns (required)")
-	fs.StringVar(&o.accountID, "account-id", "", "the seller account (TikTok Shop: the shop ID, used to find the shop cipher when the credentials have none)")
-	fs.StringVar(&o.credentialsDir, "credentials-dir", "", "directory of the credential files app_key, app_secret, access_token, [shop_cipher], [access_token_expire_at] (required)")
-	fs.StringVar(&o.dsnFile, "database-dsn-file", "", "file holding the PostgreSQL DSN (required)")
-	fs.StringVar(&o.hmacKeyFile, "hmac-key-file", "", "file holding the tenant's HMAC key, raw bytes (required)")
-	fs.StringVar(&o.restrictionList, "restriction-list", "", "file holding a JSON array of pseudonyms whose records are not synced")
-	fs.StringVar(&o.restrictionDir, "restriction-dir", "", "folder of such files, one per restriction (the mounted restriction-list ConfigMap)")
-	fs.StringVar(&o.since, "since", "", "RFC 3339 cursor: sync records updated from then on (default: everything)")
-	fs.StringVar(&o.apiBaseURL, "api-base-url", "", "the provider API's https://host (default: the provider's own)")
-	if err := r.parse(fs, args); err != nil {
-		return err
-	}
-	r.res.Tenant, r.res.Integration, r.res.Provider, r.res.Feature = o.tenant, o.integration, o.provider, o.feature
-	since, err := o.validate()
+func runSync(ctx context.Context, r *runner, in *contract.Sync) error {
+	r.res.Tenant, r.res.Integration, r.res.Provider, r.res.Feature = in.Tenant, in.Integration, string(in.Provider), string(in.Feature)
+	since, err := validateSync(in)
 	if err != nil {
 		return err
 	}
 
-	creds, err := r.readCredentials(o.credentialsDir)
+	creds, err := r.readCredentials(in.Credentials.Path)
 	if err != nil {
 		return err
 	}
 	if !creds.expiresAt.IsZero() {
 		r.res.TokenExpiresAt = creds.expiresAt.Format(time.RFC3339)
 	}
-	key, err := r.readHMACKey(o.hmacKeyFile)
+	key, err := r.readHMACKey(in.HMACKey.Path)
 	if err != nil {
 		return err
 	}
 	restricted := map[string]bool{}
-	if o.restrictionList != "" {
-		if restricted, err = r.readRestrictionList(o.restrictionList); err != nil {
+	if in.RestrictionList.Path != "" {
+		if restricted, err = r.readRestrictionList(in.RestrictionList.Path); err != nil {
 			return err
 		}
 	}
-	if o.restrictionDir != "" {
-		more, err := r.readRestrictionDir(o.restrictionDir)
+	if in.Restrictions.Path != "" {
+		more, err := r.readRestrictionDir(in.Restrictions.Path)
 		if err != nil {
 			return err
 		}
@@ -80,21 +49,21 @@ func runSync(ctx context.Context, r *runner, args []string) error {
 
 	// The database comes before the platform: a sync that cannot store what it fetches should not spend the
 	// platform's rate limit.
-	st, err := r.openStore(ctx, o.dsnFile)
+	st, err := r.openStore(ctx, in.Database.Path)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if err := st.EnsureSchema(ctx, o.tenant); err != nil {
+	if err := st.EnsureSchema(ctx, in.Tenant); err != nil {
 		return dbError("prepare the tenant's schema", err)
 	}
 
-	src, err := r.newSource(ctx, o, creds, key)
+	src, err := sources[in.Provider](ctx, r, in, creds, key)
 	if err != nil {
 		return err
 	}
-	s := newSink(st, o.tenant, o.integration, restricted)
-	until, err := src.sync(ctx, o.feature, since, s)
+	s := newSink(st, in.Tenant, in.Integration, restricted)
+	until, err := src.sync(ctx, in.Feature, since, s)
 	if err == nil {
 		err = s.flush(ctx)
 	}
@@ -106,46 +75,59 @@ func runSync(ctx context.Context, r *runner, args []string) error {
 	return nil
 }
 
-func (o syncOptions) validate() (since time.Time, err error) {
-	if err := required(map[string]string{
-		"tenant": o.tenant, "integration": o.integration, "provider": o.provider, "feature": o.feature,
-		"credentials-dir": o.credentialsDir, "database-dsn-file": o.dsnFile, "hmac-key-file": o.hmacKeyFile,
-	}); err != nil {
+// validateSync checks what flag parsing cannot: names, a registered platform, a known feature, the cursor.
+func validateSync(in *contract.Sync) (since time.Time, err error) {
+	if err := checkTenant(in.Tenant); err != nil {
 		return since, err
 	}
-	if err := checkTenant(o.tenant); err != nil {
+	if err := checkIntegration("integration", in.Integration); err != nil {
 		return since, err
 	}
-	if err := checkIntegration("integration", o.integration); err != nil {
-		return since, err
+	if _, ok := sources[in.Provider]; !ok {
+		return since, usageError("--provider %q has no registered client (registered: %s)", in.Provider, strings.Join(registeredProviders(), ", "))
 	}
-	if !slices.Contains(providers, o.provider) {
-		return since, usageError("--provider %q is not one of TikTokShop, AliExpress", o.provider)
+	if !slices.Contains(workspacesv1alpha1.Features, in.Feature) {
+		return since, usageError("--feature %q is not one of products, orders, fulfillment, returns", in.Feature)
 	}
-	if !slices.Contains(features, o.feature) {
-		return since, usageError("--feature %q is not one of products, orders, fulfillment, returns", o.feature)
-	}
-	if o.since != "" {
-		if since, err = time.Parse(time.RFC3339, o.since); err != nil {
-			return since, usageError("--since %q is not an RFC 3339 time", o.since)
+	if in.Since != "" {
+		if since, err = time.Parse(time.RFC3339, in.Since); err != nil {
+			return since, usageError("--since %q is not an RFC 3339 time", in.Since)
 		}
 	}
 	return since, nil
 }
 
-// source lists one provider's records of a feature and hands them to a sink.
+// source lists one platform's records of a feature and hands them to a sink.
 type source interface {
 	// sync delivers the feature's records updated from since on and returns the listing's upper bound, the
 	// next run's since.
-	sync(ctx context.Context, feature string, since time.Time, s *sink) (until time.Time, err error)
+	sync(ctx context.Context, feature workspacesv1alpha1.FeatureName, since time.Time, s *sink) (until time.Time, err error)
 }
 
-// newSource makes the provider's client.
-func (r *runner) newSource(ctx context.Context, o syncOptions, c credentials, key []byte) (source, error) {
-	if o.provider == providerTikTokShop {
-		return r.newTikTokSource(ctx, o, c, key)
+// sourceFactory makes one platform's source from a sync's inputs, its credentials and the tenant's HMAC key.
+type sourceFactory func(ctx context.Context, r *runner, in *contract.Sync, c credentials, key []byte) (source, error)
+
+// sources are the platforms a sync can copy from, by the API's provider name. Each platform's file registers its
+// own (after cert-manager's issuer factories): a provider without one is refused as a usage error, never handed
+// to another platform's client.
+var sources = map[workspacesv1alpha1.Provider]sourceFactory{}
+
+// registerSource registers a platform's source; registering one twice is a programming error.
+func registerSource(p workspacesv1alpha1.Provider, f sourceFactory) {
+	if _, dup := sources[p]; dup {
+		panic("worker: source registered twice: " + string(p))
 	}
-	return r.newAliExpressSource(o, c, key)
+	sources[p] = f
+}
+
+// registeredProviders lists the providers with a registered source, sorted.
+func registeredProviders() []string {
+	var out []string
+	for p := range sources {
+		out = append(out, string(p))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // syncBatch is how many records are written per store call: each call is one transaction, so a failure costs at
@@ -156,7 +138,7 @@ const syncBatch = 500
 type sink struct {
 	tenant, integration string
 	restricted          map[string]bool
-	counts              SyncCounts
+	counts              contract.SyncCounts
 
 	products  batch[store.Product]
 	orders    batch[store.Order]

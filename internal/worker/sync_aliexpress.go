@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"time"
 
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/contract"
+
 	"github.com/alitok/workspace-operator/internal/provider/aliexpress"
 	"github.com/alitok/workspace-operator/internal/store"
 )
@@ -15,9 +18,11 @@ type aliexpressSource struct {
 	key []byte
 }
 
-func (r *runner) newAliExpressSource(o syncOptions, c credentials, key []byte) (source, error) {
+func init() { registerSource(workspacesv1alpha1.ProviderAliExpress, newAliExpressSource) }
+
+func newAliExpressSource(_ context.Context, r *runner, in *contract.Sync, c credentials, key []byte) (source, error) {
 	cl, err := aliexpress.New(aliexpress.Config{
-		BaseURL:    o.apiBaseURL,
+		BaseURL:    in.APIBaseURL,
 		HTTPClient: r.env.httpClient,
 		Retry:      r.env.retry,
 		Credentials: aliexpress.Credentials{AppKey: c.appKey, AppSecret: c.appSecret, AccessToken: c.accessToken,
@@ -31,13 +36,13 @@ func (r *runner) newAliExpressSource(o syncOptions, c credentials, key []byte) (
 
 // sync lists the feature's records. AliExpress has no shipment list: fulfillment walks the orders updated in the
 // window and fetches each one's details, which carry its shipments and the shipping address.
-func (a *aliexpressSource) sync(ctx context.Context, feature string, since time.Time, s *sink) (time.Time, error) {
+func (a *aliexpressSource) sync(ctx context.Context, feature workspacesv1alpha1.FeatureName, since time.Time, s *sink) (time.Time, error) {
 	switch feature {
-	case featureProducts:
+	case workspacesv1alpha1.FeatureProducts:
 		return a.c.ListProducts(ctx, since, func(p aliexpress.Product) error { return s.product(ctx, aliexpressProduct(p)) })
-	case featureOrders:
+	case workspacesv1alpha1.FeatureOrders:
 		return a.c.ListOrders(ctx, since, func(o aliexpress.Order) error { return s.order(ctx, aliexpressOrder(a.key, o)) })
-	case featureFulfillment:
+	case workspacesv1alpha1.FeatureFulfillment:
 		return a.c.ListOrders(ctx, since, func(o aliexpress.Order) error {
 			d, err := a.c.GetOrder(ctx, o.ID)
 			if err != nil {
@@ -50,9 +55,10 @@ func (a *aliexpressSource) sync(ctx context.Context, feature string, since time.
 			}
 			return nil
 		})
-	default:
+	case workspacesv1alpha1.FeatureReturns:
 		return a.c.ListReturns(ctx, since, func(r aliexpress.Return) error { return s.ret(ctx, aliexpressReturn(a.key, r)) })
 	}
+	return time.Time{}, usageError("--feature %q is not one of products, orders, fulfillment, returns", feature)
 }
 
 // aliexpressProduct keeps the lowest price of the product's range.
@@ -66,7 +72,7 @@ func aliexpressOrder(key []byte, o aliexpress.Order) store.Order {
 	return store.Order{
 		ExternalID: o.ID, Status: o.Status, TotalAmount: o.Total.Amount, Currency: o.Total.Currency,
 		PlacedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
-		BuyerPseudonym: buyerPseudonym(key, providerAliExpress, o.BuyerLoginID, ""),
+		BuyerPseudonym: buyerPseudonym(key, string(workspacesv1alpha1.ProviderAliExpress), o.BuyerLoginID, ""),
 		BuyerUserID:    o.BuyerLoginID, BuyerName: o.BuyerName,
 	}
 }
@@ -86,7 +92,7 @@ func aliexpressShipment(key []byte, o aliexpress.Order, i int) store.Shipment {
 	}
 	return store.Shipment{
 		ExternalID: id, OrderExternalID: o.ID, Status: sh.Status, Carrier: sh.Carrier, TrackingNumber: sh.TrackingNumber,
-		BuyerPseudonym: buyerPseudonym(key, providerAliExpress, o.BuyerLoginID, ""),
+		BuyerPseudonym: buyerPseudonym(key, string(workspacesv1alpha1.ProviderAliExpress), o.BuyerLoginID, ""),
 		RecipientName:  a.Name, RecipientPhone: a.Phone,
 		Address: store.Address{Line1: a.Line1, Line2: a.Line2, City: a.City, PostalCode: a.PostalCode,
 			Region: a.Province, Country: a.Country},
@@ -97,5 +103,5 @@ func aliexpressShipment(key []byte, o aliexpress.Order, i int) store.Shipment {
 // aliexpressReturn maps a dispute.
 func aliexpressReturn(key []byte, r aliexpress.Return) store.Return {
 	return store.Return{ExternalID: r.ID, OrderExternalID: r.OrderID, Status: r.Status, Reason: r.Reason,
-		BuyerPseudonym: buyerPseudonym(key, providerAliExpress, r.BuyerLoginID, ""), UpdatedAt: r.UpdatedAt}
+		BuyerPseudonym: buyerPseudonym(key, string(workspacesv1alpha1.ProviderAliExpress), r.BuyerLoginID, ""), UpdatedAt: r.UpdatedAt}
 }

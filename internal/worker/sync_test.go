@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alitok/workspace-operator/internal/contract"
 	"github.com/alitok/workspace-operator/internal/provider/tiktokshop/tiktokshoptest"
 )
 
@@ -205,7 +206,7 @@ func TestSyncTikTokFindsTheShopCipherByAccountID(t *testing.T) {
 
 	args := syncArgs(f, "TikTokShop", "orders", "tiktok-shop", tt.url, creds)
 	args[5] = "--account-id=999"
-	f.run(args...).failed(t, ExitFailed, ReasonAccountNotAuthorized)
+	f.run(args...).failed(t, ExitFailed, contract.ReasonAccountNotAuthorized)
 }
 
 func TestSyncAliExpress(t *testing.T) {

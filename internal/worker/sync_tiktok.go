@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"time"
 
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/contract"
+
 	"github.com/alitok/workspace-operator/internal/provider/tiktokshop"
 	"github.com/alitok/workspace-operator/internal/store"
 )
@@ -16,20 +19,22 @@ type tiktokSource struct {
 	key []byte
 }
 
+func init() { registerSource(workspacesv1alpha1.ProviderTikTokShop, newTikTokSource) }
+
 // newTikTokSource makes the shop's client. Without a shop cipher in the credentials it asks the platform which
 // shops the token may act for and takes the cipher of --account-id.
-func (r *runner) newTikTokSource(ctx context.Context, o syncOptions, c credentials, key []byte) (source, error) {
+func newTikTokSource(ctx context.Context, r *runner, in *contract.Sync, c credentials, key []byte) (source, error) {
 	cfg := tiktokshop.Config{
-		BaseURL:    o.apiBaseURL,
+		BaseURL:    in.APIBaseURL,
 		HTTPClient: r.env.httpClient,
 		Retry:      r.env.retry,
 		Credentials: tiktokshop.Credentials{AppKey: c.appKey, AppSecret: c.appSecret, AccessToken: c.accessToken,
 			AccessTokenExpiresAt: c.expiresAt, ShopCipher: c.shopCipher},
 	}
 	if cfg.Credentials.ShopCipher == "" {
-		if o.accountID == "" {
+		if in.AccountID == "" {
 			return nil, inputError("credentials file %s is missing and --account-id is not given, so the shop cannot be chosen",
-				filepath.Join(o.credentialsDir, fileShopCipher))
+				filepath.Join(in.Credentials.Path, fileShopCipher))
 		}
 		cl, err := tiktokshop.New(cfg)
 		if err != nil {
@@ -40,14 +45,14 @@ func (r *runner) newTikTokSource(ctx context.Context, o syncOptions, c credentia
 			return nil, err
 		}
 		for _, s := range shops {
-			if s.ID == o.accountID {
+			if s.ID == in.AccountID {
 				cfg.Credentials.ShopCipher = s.Cipher
 			}
 		}
 		if cfg.Credentials.ShopCipher == "" {
-			return nil, fail(ReasonAccountNotAuthorized,
+			return nil, fail(contract.ReasonAccountNotAuthorized,
 				fmt.Errorf("the access token is not authorized for shop %q (--account-id); it may act for %d other shop(s)",
-					o.accountID, len(shops)))
+					in.AccountID, len(shops)))
 		}
 	}
 	cl, err := tiktokshop.New(cfg)
@@ -57,17 +62,18 @@ func (r *runner) newTikTokSource(ctx context.Context, o syncOptions, c credentia
 	return &tiktokSource{c: cl, key: key}, nil
 }
 
-func (t *tiktokSource) sync(ctx context.Context, feature string, since time.Time, s *sink) (time.Time, error) {
+func (t *tiktokSource) sync(ctx context.Context, feature workspacesv1alpha1.FeatureName, since time.Time, s *sink) (time.Time, error) {
 	switch feature {
-	case featureProducts:
+	case workspacesv1alpha1.FeatureProducts:
 		return t.c.ListProducts(ctx, since, func(p tiktokshop.Product) error { return s.product(ctx, tiktokProduct(p)) })
-	case featureOrders:
+	case workspacesv1alpha1.FeatureOrders:
 		return t.c.ListOrders(ctx, since, func(o tiktokshop.Order) error { return s.order(ctx, tiktokOrder(t.key, o)) })
-	case featureFulfillment:
+	case workspacesv1alpha1.FeatureFulfillment:
 		return t.c.ListPackages(ctx, since, func(p tiktokshop.Package) error { return s.shipment(ctx, tiktokPackage(p)) })
-	default:
+	case workspacesv1alpha1.FeatureReturns:
 		return t.c.ListReturns(ctx, since, func(r tiktokshop.Return) error { return s.ret(ctx, tiktokReturn(r)) })
 	}
+	return time.Time{}, usageError("--feature %q is not one of products, orders, fulfillment, returns", feature)
 }
 
 // tiktokProduct keeps one row per product: the first SKU's seller SKU and price, and the stock of all SKUs.
@@ -93,7 +99,7 @@ func tiktokOrder(key []byte, o tiktokshop.Order) store.Order {
 	return store.Order{
 		ExternalID: o.ID, Status: o.Status, TotalAmount: o.Total.Amount, Currency: o.Total.Currency,
 		PlacedAt: o.CreatedAt, UpdatedAt: o.UpdatedAt,
-		BuyerPseudonym: buyerPseudonym(key, providerTikTokShop, o.BuyerUserID, o.BuyerEmail),
+		BuyerPseudonym: buyerPseudonym(key, string(workspacesv1alpha1.ProviderTikTokShop), o.BuyerUserID, o.BuyerEmail),
 		BuyerUserID:    o.BuyerUserID, BuyerEmail: o.BuyerEmail, BuyerName: a.Name, BuyerPhone: a.Phone,
 		ShippingAddress: store.Address{Line1: line1, Line2: a.Line2, PostalCode: a.PostalCode, Country: a.RegionCode},
 	}
