@@ -33,6 +33,7 @@ func (m metrics) sum(name string, match map[string]string) float64 {
 	return total
 }
 
+// metricsClient reads the operator's local endpoints: its metrics, and its heap profile (memory.go).
 var metricsClient = &http.Client{Timeout: 5 * time.Second}
 
 func (p *operatorProcess) metrics() (metrics, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 )
 
+// renderReport is results.md: the table, what its columns mean, and each N's requests by verb.
 func renderReport(o options, results []*result) string {
 	var b strings.Builder
 	host, _ := os.Hostname()

@@ -38,6 +38,8 @@ const (
 	restartTail = 30 * time.Second
 )
 
+// runOne measures n tenants on a control plane of its own: the floor first, then provisioning, idle and cold
+// start (the package comment). Its logs, the audit log and heap profiles stay in o.dir/nN.
 func runOne(o options, n int) (*result, error) {
 	ctx := context.Background()
 	dir, err := filepath.Abs(filepath.Join(o.dir, fmt.Sprintf("n%d", n)))
