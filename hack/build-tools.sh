@@ -8,17 +8,13 @@
 # Usage: hack/build-tools.sh [control-plane] [controller-gen] [eso] [helm] [kwok] [node]
 #        (no argument: the first two)
 set -euo pipefail
-
-root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=tools.env
-source "$root/hack/tools.env"
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 bin="$root/bin"
 mkdir -p "$bin"
 
 # The folder envtest's KUBEBUILDER_ASSETS and the local cluster use: keyed by both versions it holds.
 ASSETS_DIR="$bin/k8s-${KUBE_VERSION}-etcd-${ETCD_VERSION}"
-
-say() { printf '==> %s\n' "$*" >&2; }
 
 # build_in MODULE_DIR OUTPUT PACKAGE [LDFLAGS]: go build PACKAGE inside a tool module, unless OUTPUT exists.
 build_in() {

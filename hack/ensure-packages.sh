@@ -7,8 +7,9 @@
 #         plugins (bridge, host-local), iptables, ipset, conntrack, iproute2 and openssl (its certificates).
 #         Installed only when asked.
 set -euo pipefail
-say() { printf '==> %s\n' "$*" >&2; }
-command -v go >/dev/null || { say "Go is required (go1.26 or newer) and is not on PATH"; exit 1; }
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
+command -v go >/dev/null || die "Go is required (go1.26 or newer) and is not on PATH"
 missing=()
 command -v make >/dev/null || missing+=(make)
 command -v git >/dev/null || missing+=(git)

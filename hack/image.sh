@@ -11,9 +11,9 @@
 # IMAGE_REPO (default ghcr.io/alitok/workspace-operator), GOARCH (default: the host's), SOURCE_DATE_EPOCH
 # (default: HEAD's commit time).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root"
-say() { printf '==> %s\n' "$*" >&2; }
 
 mode=build
 extra=()
@@ -22,14 +22,14 @@ while [ $# -gt 0 ]; do
     --push) mode=push ;;
     --check-reproducible) mode=check ;;
     --extra-ca) [ $# -ge 2 ] || { echo "--extra-ca needs a file" >&2; exit 2; }; extra+=(--extra-ca "$2"); shift ;;
-    *) echo "usage: $0 [--push | --check-reproducible] [--extra-ca FILE]..." >&2; exit 2 ;;
+    *) die_usage "$0 [--push | --check-reproducible] [--extra-ca FILE]..." ;;
   esac
   shift
 done
 
 # One source of truth for the version: the chart's appVersion, which the chart's Deployment also defaults to.
 VERSION=${VERSION:-$(sed -n 's/^appVersion:[[:space:]]*//p' charts/workspace-operator/Chart.yaml | tr -d "\"'")}
-[ -n "$VERSION" ] || { say "no appVersion in charts/workspace-operator/Chart.yaml"; exit 1; }
+[ -n "$VERSION" ] || die "no appVersion in charts/workspace-operator/Chart.yaml"
 COMMIT=${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 IMAGE_REPO=${IMAGE_REPO:-ghcr.io/alitok/workspace-operator}
 GOARCH=${GOARCH:-$(go env GOARCH)}
@@ -93,8 +93,7 @@ case "$mode" in
     say "digest  1: $d1"
     say "digest  2: $d2"
     if [ -z "$d1" ] || [ "$d1" != "$d2" ]; then
-      say "NOT reproducible: the two builds differ"
-      exit 1
+      die "NOT reproducible: the two builds differ"
     fi
     say "reproducible: both builds are $d1"
     ;;
