@@ -44,7 +44,7 @@ operator_tar=bin/image/workspace-operator-$version-e2e.tar
 VERSION=$version-e2e hack/image.sh --extra-ca "$ca/ca.pem"
 say "building ESO's image from the ESO binary, the same way"
 eso_tar=$out/eso-$ESO_VERSION.tar
-go run ./hack/image --binary "bin/eso-$ESO_VERSION/external-secrets" --entrypoint /bin/external-secrets \
+go run ./hack/image --binary "$ESO_BINARY" --entrypoint /bin/external-secrets \
   --ref "oci.external-secrets.io/external-secrets/external-secrets:$ESO_VERSION" --out "$eso_tar" >/dev/null
 
 # The suite runs where no module can be downloaded (inside the node's network namespace): build it here.

@@ -4,12 +4,20 @@
 #   # shellcheck source=hack/lib.sh
 #   source "$(dirname "$0")/lib.sh"
 #
-# It sets root (the repository) and reads the tool versions of hack/tools.env. The working directory and the
-# shell's options stay the script's own.
+# It sets root (the repository), reads the tool versions of hack/tools.env and names the folders
+# hack/build-tools.sh builds them into. The working directory and the shell's options stay the script's own.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=hack/tools.env
 source "$root/hack/tools.env"
+
+# Where hack/build-tools.sh puts the tools, each folder keyed by the versions it holds: ASSETS_DIR the control
+# plane (etcd, kube-apiserver, kube-controller-manager, kubectl; envtest's KUBEBUILDER_ASSETS), NODE_DIR the node
+# components of hack/node.sh (kubelet, kube-scheduler, kube-proxy).
+ASSETS_DIR=$root/bin/k8s-${KUBE_VERSION}-etcd-${ETCD_VERSION}
+NODE_DIR=$root/bin/node-${KUBE_VERSION}
+KUBE_ROUTER_DIR=$root/bin/kube-router-${KUBE_ROUTER_VERSION}
+ESO_BINARY=$root/bin/eso-${ESO_VERSION}/external-secrets
 
 # say MESSAGE...: a progress line on stderr.
 say() { printf '==> %s\n' "$*" >&2; }

@@ -23,9 +23,7 @@ cd "$root"
 # shellcheck source=hack/node/lib.sh
 source "$root/hack/node/lib.sh"
 
-ASSETS_DIR=$root/bin/k8s-${KUBE_VERSION}-etcd-${ETCD_VERSION}
-NODE_BIN=$root/bin/node-${KUBE_VERSION}
-KUBE_ROUTER_BIN=$root/bin/kube-router-${KUBE_ROUTER_VERSION}/kube-router
+KUBE_ROUTER_BIN=$KUBE_ROUTER_DIR/kube-router
 KUBECTL=$ASSETS_DIR/kubectl
 
 need_root() {
@@ -300,7 +298,7 @@ start_controller_manager() {
 
 start_scheduler() {
   say "starting kube-scheduler"
-  start kube-scheduler "$NODE_BIN/kube-scheduler" --kubeconfig "$STATE/scheduler.kubeconfig" \
+  start kube-scheduler "$NODE_DIR/kube-scheduler" --kubeconfig "$STATE/scheduler.kubeconfig" \
     --leader-elect=false --secure-port 0 --profiling=false
 }
 
@@ -320,7 +318,7 @@ import_images() { # import_images TAR...
 
 start_kubelet() {
   say "starting kubelet (node $NODE_NAME, node IP $NODE_IP)"
-  start kubelet "$NODE_BIN/kubelet" --config "$STATE/kubelet.yaml" --kubeconfig "$STATE/kubelet.kubeconfig" \
+  start kubelet "$NODE_DIR/kubelet" --config "$STATE/kubelet.yaml" --kubeconfig "$STATE/kubelet.kubeconfig" \
     --root-dir "$KUBELET_DIR" --cert-dir "$KUBELET_DIR/pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
     --node-labels "topology.kubernetes.io/region=$REGION" --v 1
   wait_until 60 kubelet kubectl_admin get node "$NODE_NAME" || failed kubelet "node $NODE_NAME never registered"
@@ -328,7 +326,7 @@ start_kubelet() {
 
 start_kube_proxy() {
   say "starting kube-proxy (iptables)"
-  start kube-proxy "$NODE_BIN/kube-proxy" --config "$STATE/kube-proxy.yaml"
+  start kube-proxy "$NODE_DIR/kube-proxy" --config "$STATE/kube-proxy.yaml"
 }
 
 # kube-router runs as its own ServiceAccount with a read-only ClusterRole; its token comes from a

@@ -10,8 +10,7 @@ cd "$root"
 
 hack/ensure-packages.sh
 hack/build-tools.sh control-plane controller-gen eso
-export KUBEBUILDER_ASSETS
-KUBEBUILDER_ASSETS=$(hack/build-tools.sh assets-dir)
+export KUBEBUILDER_ASSETS=$ASSETS_DIR
 
 say "go vet"
 go vet ./...
