@@ -8,8 +8,7 @@ cd "$root"
 
 hack/ensure-packages.sh
 hack/build-tools.sh control-plane eso
-say "building the operator"
-go build -o bin/workspace-operator .
+build_operator
 say "building the benchmark"
 go build -o bin/bench ./hack/bench
 say "running the benchmark (bin/bench $*)"

@@ -22,8 +22,7 @@ hack/local-cluster.sh up
 export KUBECONFIG="$root/.local/kubeconfig"
 kubectl="bin/kubectl"
 
-say "building the operator"
-go build -o bin/workspace-operator .
+build_operator
 if [ -f .local/operator.pid ] && kill -0 "$(cat .local/operator.pid)" 2>/dev/null; then
   kill "$(cat .local/operator.pid)"; sleep 1
 fi

@@ -39,7 +39,7 @@ openssl x509 -req -in "$ca/platforms.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -
   -extfile <(printf 'subjectAltName=IP:192.0.2.10,IP:192.0.2.11\nextendedKeyUsage=serverAuth\n') \
   -out "$ca/platforms.pem" 2>/dev/null
 
-version=$(sed -n 's/^appVersion:[[:space:]]*//p' charts/workspace-operator/Chart.yaml | tr -d "\"'")
+version=$(chart_app_version)
 operator_tar=bin/image/workspace-operator-$version-e2e.tar
 VERSION=$version-e2e hack/image.sh --extra-ca "$ca/ca.pem"
 say "building ESO's image from the ESO binary, the same way"

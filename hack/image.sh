@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
 done
 
 # One source of truth for the version: the chart's appVersion, which the chart's Deployment also defaults to.
-VERSION=${VERSION:-$(sed -n 's/^appVersion:[[:space:]]*//p' charts/workspace-operator/Chart.yaml | tr -d "\"'")}
+VERSION=${VERSION:-$(chart_app_version)}
 [ -n "$VERSION" ] || die "no appVersion in charts/workspace-operator/Chart.yaml"
 COMMIT=${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 IMAGE_REPO=${IMAGE_REPO:-ghcr.io/alitok/workspace-operator}
@@ -40,9 +40,7 @@ ref="$IMAGE_REPO:$VERSION"
 # The image's CA bundle is the host's, from Debian's ca-certificates.
 if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then
   say "installing the Debian package ca-certificates (the image's CA bundle)"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ca-certificates >/dev/null
+  apt_install ca-certificates
 fi
 
 tmp=$(mktemp -d)

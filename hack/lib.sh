@@ -43,3 +43,22 @@ require_root() {
   say "$@"
   exit 3
 }
+
+# apt_install PACKAGE...: installs Debian packages quietly, through sudo unless root.
+apt_install() {
+  local sudo=""
+  is_root || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# chart_app_version: the chart's appVersion, the project's one version (the image's tag; the Makefile's VERSION).
+chart_app_version() {
+  sed -n 's/^appVersion:[[:space:]]*//p' "$root/charts/workspace-operator/Chart.yaml" | tr -d "\"'"
+}
+
+# build_operator: bin/workspace-operator from this checkout, for the host.
+build_operator() {
+  say "building the operator"
+  (cd "$root" && go build -o bin/workspace-operator .)
+}
