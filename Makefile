@@ -59,7 +59,7 @@ run: ## Run the operator against the cluster of $KUBECONFIG.
 ##@ Image
 
 # The image's tag: the chart's appVersion, so the chart and the image name the same version.
-VERSION ?= $(shell sed -n 's/^appVersion:[[:space:]]*//p' charts/workspace-operator/Chart.yaml | tr -d "\"'")
+VERSION ?= $(shell source hack/lib.sh && chart_app_version)
 COMMIT ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 IMAGE_REPO ?= ghcr.io/alitok/workspace-operator
 # PEM files of CA certificates to add to the image's bundle (a private CA, an egress proxy).

@@ -8,17 +8,10 @@
 # Usage: hack/build-tools.sh [control-plane] [controller-gen] [eso] [helm] [kwok] [node]
 #        (no argument: the first two)
 set -euo pipefail
-
-root=$(cd "$(dirname "$0")/.." && pwd)
-# shellcheck source=tools.env
-source "$root/hack/tools.env"
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 bin="$root/bin"
 mkdir -p "$bin"
-
-# The folder envtest's KUBEBUILDER_ASSETS and the local cluster use: keyed by both versions it holds.
-ASSETS_DIR="$bin/k8s-${KUBE_VERSION}-etcd-${ETCD_VERSION}"
-
-say() { printf '==> %s\n' "$*" >&2; }
 
 # build_in MODULE_DIR OUTPUT PACKAGE [LDFLAGS]: go build PACKAGE inside a tool module, unless OUTPUT exists.
 build_in() {
@@ -71,8 +64,6 @@ control_plane() {
 }
 
 # The node components of hack/node.sh, and kube-router (NetworkPolicy enforcement).
-NODE_DIR="$bin/node-${KUBE_VERSION}"
-KUBE_ROUTER_DIR="$bin/kube-router-${KUBE_ROUTER_VERSION}"
 node() {
   build_in kube "$NODE_DIR/kubelet" k8s.io/kubernetes/cmd/kubelet "$(kube_ldflags)"
   build_in kube "$NODE_DIR/kube-scheduler" k8s.io/kubernetes/cmd/kube-scheduler "$(kube_ldflags)"
@@ -93,7 +84,7 @@ main() {
       node) node ;;
       node-dir) echo "$NODE_DIR" ;;
       kube-router-dir) echo "$KUBE_ROUTER_DIR" ;;
-      eso) build_in eso "$bin/eso-${ESO_VERSION}/external-secrets" github.com/external-secrets/external-secrets ;;
+      eso) build_in eso "$ESO_BINARY" github.com/external-secrets/external-secrets ;;
       assets-dir) echo "$ASSETS_DIR" ;;
       *) echo "unknown tool: $w" >&2; exit 2 ;;
     esac

@@ -5,14 +5,14 @@
 # run the operator, apply config/samples, and show the workspace and integrations it builds. The control plane and operator keep running afterwards,
 # for a look with bin/kubectl; `make local-down` stops both.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root"
-say() { printf '==> %s\n' "$*" >&2; }
 
 # As root, the main job for real: a real node, the chart installed, orders synced from the local fake platform
 # into PostgreSQL, an Erasure answered (hack/e2e.sh --demo). DEMO_NODE=off keeps to the control plane below.
 if [ "${DEMO_NODE:-}" != off ]; then
-  if [ "$(id -u)" -eq 0 ]; then
+  if is_root; then
     exec hack/e2e.sh --demo
   fi
   say "not root: the demo on a real node (Pods, NetworkPolicies, PostgreSQL) needs root; showing the control-plane demo instead"
@@ -22,8 +22,7 @@ hack/local-cluster.sh up
 export KUBECONFIG="$root/.local/kubeconfig"
 kubectl="bin/kubectl"
 
-say "building the operator"
-go build -o bin/workspace-operator .
+build_operator
 if [ -f .local/operator.pid ] && kill -0 "$(cat .local/operator.pid)" 2>/dev/null; then
   kill "$(cat .local/operator.pid)"; sleep 1
 fi

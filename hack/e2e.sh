@@ -9,21 +9,16 @@
 #        hack/e2e.sh --demo   the main job on that node instead (make demo as root): hack/nodedemo; the node is
 #                             left running for a look (hack/node.sh down stops it)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root"
-# shellcheck source=tools.env
-source hack/tools.env
-say() { printf '==> %s\n' "$*" >&2; }
 
 demo=""
 if [ "${1:-}" = --demo ]; then
   demo=1
   shift
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  say "the real-node suite needs root (network namespace, containerd, kubelet): run as root, or set WORKSPACE_E2E=off to leave it out knowingly"
-  exit 3
-fi
+require_root "the real-node suite needs root (network namespace, containerd, kubelet): run as root, or set WORKSPACE_E2E=off to leave it out knowingly"
 
 start=$SECONDS
 hack/build-tools.sh control-plane eso helm
@@ -44,12 +39,12 @@ openssl x509 -req -in "$ca/platforms.csr" -CA "$ca/ca.pem" -CAkey "$ca/ca.key" -
   -extfile <(printf 'subjectAltName=IP:192.0.2.10,IP:192.0.2.11\nextendedKeyUsage=serverAuth\n') \
   -out "$ca/platforms.pem" 2>/dev/null
 
-version=$(sed -n 's/^appVersion:[[:space:]]*//p' charts/workspace-operator/Chart.yaml | tr -d "\"'")
+version=$(chart_app_version)
 operator_tar=bin/image/workspace-operator-$version-e2e.tar
 VERSION=$version-e2e hack/image.sh --extra-ca "$ca/ca.pem"
 say "building ESO's image from the ESO binary, the same way"
 eso_tar=$out/eso-$ESO_VERSION.tar
-go run ./hack/image --binary "bin/eso-$ESO_VERSION/external-secrets" --entrypoint /bin/external-secrets \
+go run ./hack/image --binary "$ESO_BINARY" --entrypoint /bin/external-secrets \
   --ref "oci.external-secrets.io/external-secrets/external-secrets:$ESO_VERSION" --out "$eso_tar" >/dev/null
 
 # The suite runs where no module can be downloaded (inside the node's network namespace): build it here.
@@ -65,8 +60,7 @@ eso_dir=$(cd hack/tools/eso && go list -m -f '{{.Dir}}' github.com/external-secr
 # A running node this run did not start is someone else's (a demo, a kept node, another run): never reuse or
 # stop it. Leftovers of a run killed half-way are cleaned by `up`.
 if hack/node.sh status 2>/dev/null | grep -q 'running (pid'; then
-  say "a real node is already running (a demo, E2E_KEEP_NODE or another run): stop it first with hack/node.sh down"
-  exit 1
+  die "a real node is already running (a demo, E2E_KEEP_NODE or another run): stop it first with hack/node.sh down"
 fi
 hack/node.sh up
 if [ -z "$demo" ] && [ "${E2E_KEEP_NODE:-}" != 1 ]; then

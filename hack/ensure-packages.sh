@@ -7,8 +7,9 @@
 #         plugins (bridge, host-local), iptables, ipset, conntrack, iproute2 and openssl (its certificates).
 #         Installed only when asked.
 set -euo pipefail
-say() { printf '==> %s\n' "$*" >&2; }
-command -v go >/dev/null || { say "Go is required (go1.26 or newer) and is not on PATH"; exit 1; }
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
+command -v go >/dev/null || die "Go is required (go1.26 or newer) and is not on PATH"
 missing=()
 command -v make >/dev/null || missing+=(make)
 command -v git >/dev/null || missing+=(git)
@@ -28,7 +29,5 @@ for set in "$@"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}"
 fi

@@ -3,11 +3,9 @@
 # chart with its defaults and with every toggle on, and runs the Go test that compares the rendered ClusterRole
 # rules and admission policies with config/ (internal/admission TestChart*; `go test ./...` runs it too).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root"
-# shellcheck source=tools.env
-source hack/tools.env
-say() { printf '==> %s\n' "$*" >&2; }
 
 hack/build-tools.sh helm
 helm="$root/bin/helm"

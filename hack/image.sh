@@ -11,9 +11,9 @@
 # IMAGE_REPO (default ghcr.io/alitok/workspace-operator), GOARCH (default: the host's), SOURCE_DATE_EPOCH
 # (default: HEAD's commit time).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root"
-say() { printf '==> %s\n' "$*" >&2; }
 
 mode=build
 extra=()
@@ -22,14 +22,14 @@ while [ $# -gt 0 ]; do
     --push) mode=push ;;
     --check-reproducible) mode=check ;;
     --extra-ca) [ $# -ge 2 ] || { echo "--extra-ca needs a file" >&2; exit 2; }; extra+=(--extra-ca "$2"); shift ;;
-    *) echo "usage: $0 [--push | --check-reproducible] [--extra-ca FILE]..." >&2; exit 2 ;;
+    *) die_usage "$0 [--push | --check-reproducible] [--extra-ca FILE]..." ;;
   esac
   shift
 done
 
 # One source of truth for the version: the chart's appVersion, which the chart's Deployment also defaults to.
-VERSION=${VERSION:-$(sed -n 's/^appVersion:[[:space:]]*//p' charts/workspace-operator/Chart.yaml | tr -d "\"'")}
-[ -n "$VERSION" ] || { say "no appVersion in charts/workspace-operator/Chart.yaml"; exit 1; }
+VERSION=${VERSION:-$(chart_app_version)}
+[ -n "$VERSION" ] || die "no appVersion in charts/workspace-operator/Chart.yaml"
 COMMIT=${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
 IMAGE_REPO=${IMAGE_REPO:-ghcr.io/alitok/workspace-operator}
 GOARCH=${GOARCH:-$(go env GOARCH)}
@@ -40,9 +40,7 @@ ref="$IMAGE_REPO:$VERSION"
 # The image's CA bundle is the host's, from Debian's ca-certificates.
 if [ ! -s /etc/ssl/certs/ca-certificates.crt ]; then
   say "installing the Debian package ca-certificates (the image's CA bundle)"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq ca-certificates >/dev/null
+  apt_install ca-certificates
 fi
 
 tmp=$(mktemp -d)
@@ -93,8 +91,7 @@ case "$mode" in
     say "digest  1: $d1"
     say "digest  2: $d2"
     if [ -z "$d1" ] || [ "$d1" != "$d2" ]; then
-      say "NOT reproducible: the two builds differ"
-      exit 1
+      die "NOT reproducible: the two builds differ"
     fi
     say "reproducible: both builds are $d1"
     ;;

@@ -4,12 +4,12 @@
 #
 # Usage: hack/local-cluster.sh up|down|status
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root"
 local_dir="$root/.local"
 kubeconfig="$local_dir/kubeconfig"
 pidfile="$local_dir/cluster.pid"
-say() { printf '==> %s\n' "$*" >&2; }
 
 running() { [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; }
 
@@ -48,7 +48,7 @@ up() {
     [ $((i % 10)) -eq 0 ] && say "still starting ($((i / 2))s)"
     sleep 0.5
   done
-  [ -f "$kubeconfig" ] || { say "timed out waiting for the control plane"; exit 1; }
+  [ -f "$kubeconfig" ] || die "timed out waiting for the control plane"
   say "installing the tenant ClusterRoles"
   bin/kubectl --kubeconfig "$kubeconfig" apply -f config/rbac/tenant_roles.yaml >/dev/null
   say "local control plane up: export KUBECONFIG=$kubeconfig  (kubectl: bin/kubectl)"
@@ -69,5 +69,5 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) if running; then echo "running (pid $(cat "$pidfile")), KUBECONFIG=$kubeconfig"; else echo "not running"; exit 1; fi ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  *) die_usage "$0 up|down|status" ;;
 esac

@@ -17,23 +17,17 @@
 #   env     shell exports for tests and scripts: KUBECONFIG, WSOP_NETNS, WSOP_NSENTER, …
 #   import  load docker-archive/OCI image tarballs into the node's containerd (namespace k8s.io)
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root"
 # shellcheck source=hack/node/lib.sh
 source "$root/hack/node/lib.sh"
-# shellcheck source=hack/tools.env
-source "$root/hack/tools.env"
 
-ASSETS_DIR=$root/bin/k8s-${KUBE_VERSION}-etcd-${ETCD_VERSION}
-NODE_BIN=$root/bin/node-${KUBE_VERSION}
-KUBE_ROUTER_BIN=$root/bin/kube-router-${KUBE_ROUTER_VERSION}/kube-router
+KUBE_ROUTER_BIN=$KUBE_ROUTER_DIR/kube-router
 KUBECTL=$ASSETS_DIR/kubectl
 
 need_root() {
-  if [ "$(id -u)" -ne 0 ]; then
-    say "the real node needs root: it creates a network namespace, mounts, cgroups and runs containerd and the kubelet (try: sudo $0 $*)"
-    exit 3
-  fi
+  require_root "the real node needs root: it creates a network namespace, mounts, cgroups and runs containerd and the kubelet (try: sudo $0 $*)"
 }
 
 kubectl_admin() { "${NSENTER[@]}" "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
@@ -304,7 +298,7 @@ start_controller_manager() {
 
 start_scheduler() {
   say "starting kube-scheduler"
-  start kube-scheduler "$NODE_BIN/kube-scheduler" --kubeconfig "$STATE/scheduler.kubeconfig" \
+  start kube-scheduler "$NODE_DIR/kube-scheduler" --kubeconfig "$STATE/scheduler.kubeconfig" \
     --leader-elect=false --secure-port 0 --profiling=false
 }
 
@@ -324,7 +318,7 @@ import_images() { # import_images TAR...
 
 start_kubelet() {
   say "starting kubelet (node $NODE_NAME, node IP $NODE_IP)"
-  start kubelet "$NODE_BIN/kubelet" --config "$STATE/kubelet.yaml" --kubeconfig "$STATE/kubelet.kubeconfig" \
+  start kubelet "$NODE_DIR/kubelet" --config "$STATE/kubelet.yaml" --kubeconfig "$STATE/kubelet.kubeconfig" \
     --root-dir "$KUBELET_DIR" --cert-dir "$KUBELET_DIR/pki" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
     --node-labels "topology.kubernetes.io/region=$REGION" --v 1
   wait_until 60 kubelet kubectl_admin get node "$NODE_NAME" || failed kubelet "node $NODE_NAME never registered"
@@ -332,7 +326,7 @@ start_kubelet() {
 
 start_kube_proxy() {
   say "starting kube-proxy (iptables)"
-  start kube-proxy "$NODE_BIN/kube-proxy" --config "$STATE/kube-proxy.yaml"
+  start kube-proxy "$NODE_DIR/kube-proxy" --config "$STATE/kube-proxy.yaml"
 }
 
 # kube-router runs as its own ServiceAccount with a read-only ClusterRole; its token comes from a
@@ -615,7 +609,7 @@ down() {
 # ---- status, env, import --------------------------------------------------------------------------------------------
 status() {
   local c st ok=0
-  if [ "$(id -u)" -ne 0 ]; then need_root status; fi
+  need_root status
   for c in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy kube-router; do
     if component_alive "$c"; then st="running (pid $(cat "$RUN/pids/$c"))"; else st="not running"; ok=1; fi
     printf '%-24s %s\n' "$c" "$st"
@@ -643,8 +637,8 @@ EOF
 
 import_cmd() {
   need_root import
-  [ $# -gt 0 ] || { echo "usage: $0 import IMAGE.tar..." >&2; exit 2; }
-  component_alive containerd || { say "the node is not running (hack/node.sh up)"; exit 1; }
+  [ $# -gt 0 ] || die_usage "$0 import IMAGE.tar..."
+  component_alive containerd || die "the node is not running (hack/node.sh up)"
   local t
   for t in "$@"; do
     say "importing $t"
@@ -658,5 +652,5 @@ case "${1:-}" in
   status) status ;;
   env) env_cmd ;;
   import) shift; import_cmd "$@" ;;
-  *) echo "usage: $0 up|down|status|env|import IMAGE.tar..." >&2; exit 2 ;;
+  *) die_usage "$0 up|down|status|env|import IMAGE.tar..." ;;
 esac

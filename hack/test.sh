@@ -4,14 +4,13 @@
 # real kube-apiserver, etcd and kube-controller-manager, and last the end-to-end suite on a real node
 # (hack/e2e.sh: needs root; WORKSPACE_E2E=off leaves it out, and says so).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/lib.sh"
 cd "$root"
-say() { printf '==> %s\n' "$*" >&2; }
 
 hack/ensure-packages.sh
 hack/build-tools.sh control-plane controller-gen eso
-export KUBEBUILDER_ASSETS
-KUBEBUILDER_ASSETS=$(hack/build-tools.sh assets-dir)
+export KUBEBUILDER_ASSETS=$ASSETS_DIR
 
 say "go vet"
 go vet ./...

@@ -1,6 +1,6 @@
-# shellcheck shell=bash disable=SC2034,SC2154  # names used by hack/node.sh, which sets root
+# shellcheck shell=bash disable=SC2034,SC2154  # names used by hack/node.sh; root, say and warn come from hack/lib.sh
 # Helpers of hack/node.sh: names and paths of the real single-node cluster, its PKI and kubeconfigs, and the
-# finders its teardown uses. Sourced, not run.
+# finders its teardown uses. Sourced, not run, after hack/lib.sh.
 
 # ---- names and paths --------------------------------------------------------------------------------------------
 NETNS=wsop-node                       # the one network namespace the whole node lives in
@@ -36,9 +36,6 @@ HOST_PATHS=(/var/log/containers /var/lib/kubelet /var/lib/cni /run/containerd /r
 # Host sysctls the kubelet rewrites at start (protectKernelDefaults: false). Restored once the node is Ready.
 HOST_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops kernel.keys.root_maxkeys
   kernel.keys.root_maxbytes)
-
-say() { printf '==> %s\n' "$*" >&2; }
-warn() { printf '==> WARNING: %s\n' "$*" >&2; }
 
 # ---- waiting ----------------------------------------------------------------------------------------------------
 # wait_until SECONDS NAME CMD...: run CMD every 0.25 s until it succeeds. Fails (return 1) after SECONDS or as soon

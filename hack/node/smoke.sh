@@ -8,10 +8,10 @@
 # Usage: hack/node/smoke.sh   (as root, with the node up; exits non-zero on the first unexpected result)
 #        WSOP_SMOKE_KEEP=1 keeps the namespace wsop-smoke afterwards, to look at Pods, rules and ipsets.
 set -euo pipefail
-root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$(dirname "$0")/../lib.sh"
 cd "$root"
 eval "$(hack/node.sh env)"
-say() { printf '==> %s\n' "$*" >&2; }
 ns=wsop-smoke
 k() { $WSOP_NSENTER bin/kubectl --kubeconfig "$KUBECONFIG" "$@"; }
 
@@ -46,7 +46,7 @@ check() {
     sleep 0.5
   done
   say "$from -> $target: $(grep -E "^(OK|FAIL)" <<<"$out" | tail -1) — expected $expect, got $got (try $tries, $((SECONDS - start))s)"
-  [ "$got" = "$expect" ] || { say "UNEXPECTED"; exit 1; }
+  [ "$got" = "$expect" ] || die UNEXPECTED
 }
 
 policy() { # policy NAME SPEC: apply a NetworkPolicy in the test namespace
@@ -86,9 +86,9 @@ netns=""
 for n in /run/netns/cni-*; do
   if ip -n "$(basename "$n")" -o addr 2>/dev/null | grep -q "inet $server_ip/"; then netns=$(basename "$n"); fi
 done
-[ -n "$netns" ] || { say "UNEXPECTED: no network namespace holds $server_ip"; exit 1; }
+[ -n "$netns" ] || die "UNEXPECTED: no network namespace holds $server_ip"
 ip -n "$netns" route | sed 's/^/    /' >&2
-if ip -n "$netns" route | grep -q '^default'; then say "UNEXPECTED: a default route"; exit 1; fi
+if ip -n "$netns" route | grep -q '^default'; then die "UNEXPECTED: a default route"; fi
 
 [ -n "${WSOP_SMOKE_KEEP:-}" ] || k delete namespace "$ns" --wait=false >/dev/null
 say "smoke test passed in $((SECONDS - t0))s"

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sample reads the Go heap from the metrics endpoint every 2 s (a scrape costs the operator some work; the
+// kernel keeps the RSS high-water mark itself).
+func (p *operatorProcess) sample() {
+	defer p.sampled.Done()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.stopSample:
+			return
+		case <-tick.C:
+		}
+		if hwm := procStatus(p.cmd.Process.Pid, "VmHWM:"); hwm > p.peakRSS.Load() {
+			p.peakRSS.Store(hwm)
+		}
+		if m, err := p.metrics(); err == nil {
+			if h := int64(m.sum("go_memstats_heap_inuse_bytes", nil)); h > p.peakHeap.Load() {
+				p.peakHeap.Store(h)
+			}
+		}
+	}
+}
+
+func (p *operatorProcess) peaks() (rss, heap int64) {
+	if hwm := procStatus(p.cmd.Process.Pid, "VmHWM:"); hwm > p.peakRSS.Load() {
+		p.peakRSS.Store(hwm)
+	}
+	return p.peakRSS.Load(), p.peakHeap.Load()
+}
+
+// saveHeapProfile writes the operator's heap profile (go tool pprof reads it) to path.
+func (p *operatorProcess) saveHeapProfile(path string) error {
+	resp, err := metricsClient.Get("http://" + p.pprofAddr + "/debug/pprof/heap")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// procStatus returns a "kB" field of /proc/PID/status in bytes, or 0.
+func procStatus(pid int, field string) int64 {
+	return procKB(fmt.Sprintf("/proc/%d/status", pid), field)
+}
+
+// procKB returns a "NNN kB" field of a /proc file in bytes, or 0.
+func procKB(path, field string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
