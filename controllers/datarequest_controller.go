@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
@@ -38,25 +39,8 @@ import (
 // export is removed.
 const DataRequestFinalizer = "workspaces.alitok.ai/datarequest"
 
-// Reasons of the DataRequest's conditions.
-const (
-	ReasonTenantMissing      = "TenantNotFound"
-	ReasonSubjectMissing     = "SubjectSecretNotFound"
-	ReasonNoIdentifiers      = "NoIdentifiers"
-	ReasonNoCorrections      = "NoCorrections"
-	ReasonAllHeld            = "AllCategoriesHeld"
-	ReasonPartiallyHeld      = "PartiallyHeld"
-	ReasonNotHeld            = "NotHeld"
-	ReasonJobRunning         = "JobRunning"
-	ReasonJobFailed          = "JobFailed"
-	ReasonCompleted          = "Completed"
-	ReasonRestrictionInForce = "RestrictionInForce"
-	ReasonOverdue            = "PastDue"
-	ReasonOnTime             = "OnTime"
-	ReasonExportExpired      = "ExportExpired"
-)
-
-// stalledRecheck is how often a request waiting for a missing Tenant or subject Secret looks again.
+// stalledRecheck is how often a request stalled on a missing Tenant or subject Secret looks again: either may
+// appear without the request changing.
 const stalledRecheck = 5 * time.Minute
 
 // DataRequestReconciler answers data-subject requests: it sets their deadlines, runs one worker Job per
@@ -86,22 +70,22 @@ type requestScope struct {
 }
 
 // Reconcile moves one DataRequest along and reports it in status.
-func (r *DataRequestReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *DataRequestReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	dr := &workspacesv1alpha1.DataRequest{}
 	if err := r.Get(ctx, req.NamespacedName, dr); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	base := dr.DeepCopy()
+	p := newPatcher(r.Client, dr, requestStatus)
+	defer p.done(ctx, dr, &result, &retErr)
 	s := &requestScope{dr: dr}
 	if !dr.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, s)
-	}
-	if !controllerutil.ContainsFinalizer(dr, DataRequestFinalizer) {
-		controllerutil.AddFinalizer(dr, DataRequestFinalizer)
-		if err := r.Patch(ctx, dr, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, err
+		if err := r.reconcileDelete(ctx, s); err != nil {
+			return resultOf(s.requeue, err)
 		}
-		base = dr.DeepCopy()
+		return ctrl.Result{}, p.removeFinalizer(ctx, dr, DataRequestFinalizer)
+	}
+	if err := p.addFinalizer(ctx, dr, DataRequestFinalizer); err != nil {
+		return ctrl.Result{}, err
 	}
 
 	r.setDeadlines(s)
@@ -109,16 +93,8 @@ func (r *DataRequestReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 	err := r.reconcileRequest(ctx, s)
 	r.setOverdue(s)
 	r.setSummary(s, err)
-	if perr := patchStatus(ctx, r.Client, base, dr, requestStatus); perr != nil {
-		return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
-	}
 	warnNewlyStalled(r.Recorder, dr, prevStalled, err)
-	if _, ok := asStalled(err); ok {
-		// Missing references can appear without the DataRequest changing: look again, slowly.
-		s.requeueAfter(stalledRecheck)
-		return s.result, nil
-	}
-	return s.result, err
+	return resultOf(s.requeue, err)
 }
 
 // finished reports whether the request reached a final phase.
@@ -160,15 +136,15 @@ func (r *DataRequestReconciler) setOverdue(s *requestScope) {
 	now := r.Now()
 	switch {
 	case finished(dr) && dr.Status.Result != nil && dr.Status.Result.CompletedAt != nil && dr.Status.Result.CompletedAt.After(due):
-		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, ReasonOverdue,
+		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, workspacesv1alpha1.ReasonOverdue,
 			"answered after the due date "+due.Format(time.RFC3339))
 	case finished(dr):
-		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionOverdue, metav1.ConditionFalse, ReasonOnTime, "answered by the due date")
+		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionOverdue, metav1.ConditionFalse, workspacesv1alpha1.ReasonOnTime, "answered by the due date")
 	case now.After(due):
-		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, ReasonOverdue,
+		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, workspacesv1alpha1.ReasonOverdue,
 			"not answered by the due date "+due.Format(time.RFC3339))
 	default:
-		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionOverdue, metav1.ConditionFalse, ReasonOnTime,
+		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionOverdue, metav1.ConditionFalse, workspacesv1alpha1.ReasonOnTime,
 			"due "+due.Format(time.RFC3339))
 		s.requeueAfter(due.Sub(now) + time.Second)
 	}
@@ -178,6 +154,10 @@ func (r *DataRequestReconciler) setOverdue(s *requestScope) {
 func (r *DataRequestReconciler) reconcileRequest(ctx context.Context, s *requestScope) error {
 	dr := s.dr
 	if finished(dr) {
+		if c := meta.FindStatusCondition(dr.Status.Conditions, workspacesv1alpha1.ConditionStalled); c != nil && c.Status == metav1.ConditionTrue {
+			// A failed or rejected request stays so: say it again rather than report it Ready.
+			return &stalledError{Reason: c.Reason, Message: c.Message}
+		}
 		return r.expireExport(ctx, s)
 	}
 	if dr.Status.Phase == "" {
@@ -205,16 +185,17 @@ func (r *DataRequestReconciler) reconcileRequest(ctx context.Context, s *request
 			dr.Status.Phase = workspacesv1alpha1.RequestPhaseBlocked
 			msg := fmt.Sprintf("every targeted category (%s) is under a legal hold: nothing was erased; the request can be answered once the holds end",
 				categoryList(targeted(dr.Spec.Scope)))
-			setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionBlocked, metav1.ConditionTrue, ReasonAllHeld, msg)
+			setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionBlocked, metav1.ConditionTrue, workspacesv1alpha1.ReasonAllHeld, msg)
 			now := metav1.NewTime(r.Now().UTC().Truncate(time.Second))
 			dr.Status.Result = &workspacesv1alpha1.RequestResult{HeldCategories: targeted(dr.Spec.Scope), CompletedAt: &now}
-			dr.Status.Result.ReceiptSHA256 = receipt(dr.Status.Result)
-			return nil
+			sum, err := receipt(dr.Status.Result)
+			dr.Status.Result.ReceiptSHA256 = sum
+			return err
 		}
 	case workspacesv1alpha1.RequestRectification:
 		if len(subject[subjectCorrectionsKey]) == 0 {
 			dr.Status.Phase = workspacesv1alpha1.RequestPhaseRejected
-			return stalled(ReasonNoCorrections, "the subject Secret has no %s key: a Rectification needs the corrections to apply", subjectCorrectionsKey)
+			return stalled(workspacesv1alpha1.ReasonNoCorrections, "the subject Secret has no %s key: a Rectification needs the corrections to apply", subjectCorrectionsKey)
 		}
 	}
 	return r.runJob(ctx, s, subject, held)
@@ -225,20 +206,21 @@ func (r *DataRequestReconciler) resolveTenant(ctx context.Context, s *requestSco
 	t := &workspacesv1alpha1.Tenant{}
 	if err := r.Get(ctx, client.ObjectKey{Name: s.dr.Spec.TenantRef.Name}, t); err != nil {
 		if apierrors.IsNotFound(err) {
-			return stalled(ReasonTenantMissing, "Tenant %q does not exist; check spec.tenantRef", s.dr.Spec.TenantRef.Name)
+			return &stalledError{Reason: workspacesv1alpha1.ReasonTenantMissing, Recheck: stalledRecheck,
+				Message: fmt.Sprintf("Tenant %q does not exist; check spec.tenantRef", s.dr.Spec.TenantRef.Name)}
 		}
 		return err
 	}
 	if c := t.Status.Closure; c != nil && c.PurgedAt != nil {
-		return stalled(ReasonTenantMissing, "Tenant %q was purged at %s: its data no longer exists", t.Name, c.PurgedAt.UTC().Format(time.RFC3339))
+		return stalled(workspacesv1alpha1.ReasonTenantMissing, "Tenant %q was purged at %s: its data no longer exists", t.Name, c.PurgedAt.UTC().Format(time.RFC3339))
 	}
 	ns, err := namespaceName(r.Config, t.Name)
 	if err != nil {
-		return stalled(ReasonTenantMissing, "%s", err)
+		return stalled(workspacesv1alpha1.ReasonTenantMissing, "%s", err)
 	}
 	region, err := residencyRegion(r.Config, t)
 	if err != nil {
-		return stalled(ReasonTenantMissing, "Tenant %q: %s", t.Name, err)
+		return stalled(workspacesv1alpha1.ReasonTenantMissing, "Tenant %q: %s", t.Name, err)
 	}
 	s.tenant, s.namespace, s.region = t, ns, region
 	return nil
@@ -250,13 +232,15 @@ func (r *DataRequestReconciler) readSubject(ctx context.Context, dr *workspacesv
 	secret := &corev1.Secret{}
 	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, secret); err != nil {
 		if apierrors.IsNotFound(err) {
-			return nil, stalled(ReasonSubjectMissing, "subject Secret %s/%s does not exist", ref.Namespace, ref.Name)
+			// It may be created after the request: look again, slowly.
+			return nil, &stalledError{Reason: workspacesv1alpha1.ReasonSubjectMissing, Recheck: stalledRecheck,
+				Message: fmt.Sprintf("subject Secret %s/%s does not exist", ref.Namespace, ref.Name)}
 		}
 		return nil, err
 	}
 	if len(strings.TrimSpace(string(secret.Data[subjectEmailKey]))) == 0 && len(strings.TrimSpace(string(secret.Data[subjectBuyerIDsKey]))) == 0 {
 		dr.Status.Phase = workspacesv1alpha1.RequestPhaseRejected
-		return nil, stalled(ReasonNoIdentifiers, "subject Secret %s/%s has neither %q nor %q: there is no one to look for", ref.Namespace, ref.Name, subjectEmailKey, subjectBuyerIDsKey)
+		return nil, stalled(workspacesv1alpha1.ReasonNoIdentifiers, "subject Secret %s/%s has neither %q nor %q: there is no one to look for", ref.Namespace, ref.Name, subjectEmailKey, subjectBuyerIDsKey)
 	}
 	return secret.Data, nil
 }
@@ -286,10 +270,13 @@ func (r *DataRequestReconciler) restrict(ctx context.Context, s *requestScope, s
 	now := metav1.NewTime(r.Now().UTC().Truncate(time.Second))
 	dr.Status.Phase = workspacesv1alpha1.RequestPhaseCompleted
 	dr.Status.Result = &workspacesv1alpha1.RequestResult{CompletedAt: &now}
-	dr.Status.Result.ReceiptSHA256 = receipt(map[string]any{
-		"task": "restrict", "dataRequest": dr.Name, "tenant": s.tenant.Name, "restrictedIdentifiers": len(pseudonyms), "completedAt": now,
-	})
-	r.Recorder.Eventf(dr, nil, corev1.EventTypeNormal, ReasonRestrictionInForce, "Restrict",
+	sum, err := receipt(restrictReceipt{CompletedAt: now, DataRequest: dr.Name, RestrictedIdentifiers: len(pseudonyms),
+		Task: "restrict", Tenant: s.tenant.Name})
+	if err != nil {
+		return err
+	}
+	dr.Status.Result.ReceiptSHA256 = sum
+	r.Recorder.Eventf(dr, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonRestrictionInForce, "Restrict",
 		"restriction in force for %d identifier(s) in Tenant %s until this DataRequest is deleted", len(pseudonyms), s.tenant.Name)
 	return nil
 }
@@ -307,7 +294,7 @@ func (r *DataRequestReconciler) runJob(ctx context.Context, s *requestScope, sub
 		if len(dr.Status.Jobs) > 0 {
 			// The Job ran and is gone (its time to live, or someone deleted it) before its result was read.
 			dr.Status.Phase = workspacesv1alpha1.RequestPhaseFailed
-			return stalled(ReasonJobFailed, "Job %s/%s disappeared before its result was recorded; file a new DataRequest", s.namespace, name)
+			return stalled(workspacesv1alpha1.ReasonJobFailed, "Job %s/%s disappeared before its result was recorded; file a new DataRequest", s.namespace, name)
 		}
 		if err := r.createJob(ctx, s, subject, held); err != nil {
 			return err
@@ -315,7 +302,7 @@ func (r *DataRequestReconciler) runJob(ctx context.Context, s *requestScope, sub
 		now := metav1.NewTime(r.Now().UTC().Truncate(time.Second))
 		dr.Status.Jobs = []workspacesv1alpha1.JobRecord{{Name: name, Task: string(requestTask(dr.Spec.Type)), StartTime: &now}}
 		dr.Status.Phase = workspacesv1alpha1.RequestPhaseRunning
-		return nil
+		return waiting(0, workspacesv1alpha1.ReasonJobRunning, "Job %s is running", name)
 	}
 	if err != nil {
 		return err
@@ -331,7 +318,7 @@ func (r *DataRequestReconciler) runJob(ctx context.Context, s *requestScope, sub
 	case jobFailed(job):
 		return r.recordResult(ctx, s, job, false)
 	}
-	return nil
+	return waiting(0, workspacesv1alpha1.ReasonJobRunning, "Job %s is running", name)
 }
 
 func (r *DataRequestReconciler) createJob(ctx context.Context, s *requestScope, subject map[string][]byte, held []workspacesv1alpha1.DataCategory) error {
@@ -374,6 +361,7 @@ func (r *DataRequestReconciler) createJob(ctx context.Context, s *requestScope, 
 	if err := json.Unmarshal(raw, obj); err != nil {
 		return err
 	}
+	logf.FromContext(ctx).Info("starting the request's Job", "dataRequest", dr.Name, "type", dr.Spec.Type, "job", obj.Name, "namespace", obj.Namespace)
 	if err := r.Create(ctx, obj, client.FieldOwner(FieldOwner)); client.IgnoreAlreadyExists(err) != nil {
 		return fmt.Errorf("creating Job: %w", err)
 	}
@@ -429,16 +417,16 @@ func (r *DataRequestReconciler) recordResult(ctx context.Context, s *requestScop
 				return err
 			}
 		}
-		return stalled(ReasonJobFailed, "Job %s/%s failed: %s; file a new DataRequest once the cause is fixed", job.Namespace, job.Name, truncate(reason, maxFailureMessage))
+		return stalled(workspacesv1alpha1.ReasonJobFailed, "Job %s/%s failed: %s; file a new DataRequest once the cause is fixed", job.Namespace, job.Name, truncate(reason, maxFailureMessage))
 	case len(res.HeldCategories) > 0:
 		dr.Status.Phase = workspacesv1alpha1.RequestPhaseCompleted
-		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionBlocked, metav1.ConditionTrue, ReasonPartiallyHeld,
+		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionBlocked, metav1.ConditionTrue, workspacesv1alpha1.ReasonPartiallyHeld,
 			"legal holds kept these categories from the request: "+categoryList(res.HeldCategories))
 	default:
 		dr.Status.Phase = workspacesv1alpha1.RequestPhaseCompleted
-		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionBlocked, metav1.ConditionFalse, ReasonNotHeld, "no legal hold applied")
+		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionBlocked, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotHeld, "no legal hold applied")
 	}
-	r.Recorder.Eventf(dr, nil, corev1.EventTypeNormal, ReasonCompleted, "Complete", "%s request answered; receipt sha256 %s", dr.Spec.Type, res.ReceiptSHA256)
+	r.Recorder.Eventf(dr, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonCompleted, "Complete", "%s request answered; receipt sha256 %s", dr.Spec.Type, res.ReceiptSHA256)
 	return nil
 }
 
@@ -449,11 +437,24 @@ func truncate(s string, n int) string {
 	return s
 }
 
-// receipt is the SHA-256 of a value's JSON form.
-func receipt(v any) string {
-	raw, _ := json.Marshal(v)
+// restrictReceipt is what the receipt of a Restriction or Objection is the SHA-256 of; its fields in JSON key
+// order.
+type restrictReceipt struct {
+	CompletedAt           metav1.Time `json:"completedAt"`
+	DataRequest           string      `json:"dataRequest"`
+	RestrictedIdentifiers int         `json:"restrictedIdentifiers"`
+	Task                  string      `json:"task"`
+	Tenant                string      `json:"tenant"`
+}
+
+// receipt is the SHA-256 of a value's JSON form: a result or a restriction's record.
+func receipt[T *workspacesv1alpha1.RequestResult | restrictReceipt](v T) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("computing the receipt: %w", err)
+	}
 	sum := sha256.Sum256(raw)
-	return hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:]), nil
 }
 
 // expireExport deletes an Access export once its time to live has passed.
@@ -468,11 +469,12 @@ func (r *DataRequestReconciler) expireExport(ctx context.Context, s *requestScop
 		s.requeueAfter(expires.Sub(now) + time.Second)
 		return nil
 	}
+	logf.FromContext(ctx).Info("deleting an Access export", "dataRequest", dr.Name, "secret", res.ExportSecret, "reason", "its time to live has passed")
 	if err := r.removeExport(ctx, dr); err != nil {
 		return err
 	}
 	res.ExportSecret = ""
-	r.Recorder.Eventf(dr, nil, corev1.EventTypeNormal, ReasonExportExpired, "Expire", "export deleted after its time to live (%s)", r.Config.Privacy.ExportTTL.Duration)
+	r.Recorder.Eventf(dr, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonExportExpired, "Expire", "export deleted after its time to live (%s)", r.Config.Privacy.ExportTTL.Duration)
 	return nil
 }
 
@@ -498,6 +500,7 @@ func (r *DataRequestReconciler) reconcileDelete(ctx context.Context, s *requestS
 	}
 	if dr.Spec.Type == workspacesv1alpha1.RequestRestriction || dr.Spec.Type == workspacesv1alpha1.RequestObjection {
 		if ns, err := namespaceName(r.Config, dr.Spec.TenantRef.Name); err == nil {
+			logf.FromContext(ctx).Info("lifting a restriction", "dataRequest", dr.Name, "namespace", ns, "reason", "the DataRequest was deleted")
 			patch := []byte(fmt.Sprintf(`{"data":{%q:null}}`, restrictionKey(dr.Name)))
 			cm := &corev1.ConfigMap{}
 			cm.Name, cm.Namespace = contract.RestrictionListConfigMap, ns
@@ -519,18 +522,16 @@ func (r *DataRequestReconciler) setSummary(s *requestScope, err error) {
 	dr := s.dr
 	o := outcome{err: err}
 	switch dr.Status.Phase {
-	case workspacesv1alpha1.RequestPhaseRunning:
-		o.waiting = "Job " + requestObjectName(dr.Name) + " is running"
 	case workspacesv1alpha1.RequestPhaseCompleted:
-		o.readyReason, o.readyMessage = ReasonCompleted, string(dr.Spec.Type)+" request answered"
+		o.readyReason, o.readyMessage = workspacesv1alpha1.ReasonCompleted, string(dr.Spec.Type)+" request answered"
 		if dr.Spec.Type == workspacesv1alpha1.RequestRestriction || dr.Spec.Type == workspacesv1alpha1.RequestObjection {
-			o.readyReason, o.readyMessage = ReasonRestrictionInForce, "in force until this DataRequest is deleted"
+			o.readyReason, o.readyMessage = workspacesv1alpha1.ReasonRestrictionInForce, "in force until this DataRequest is deleted"
 		}
 	case workspacesv1alpha1.RequestPhaseBlocked:
-		o.readyReason, o.readyMessage = ReasonAllHeld, "blocked: every targeted category is under a legal hold"
+		o.readyReason, o.readyMessage = workspacesv1alpha1.ReasonAllHeld, "blocked: every targeted category is under a legal hold"
 	}
 	if dr.Status.Phase != workspacesv1alpha1.RequestPhaseBlocked && meta.FindStatusCondition(dr.Status.Conditions, workspacesv1alpha1.ConditionBlocked) == nil && finished(dr) {
-		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionBlocked, metav1.ConditionFalse, ReasonNotHeld, "no legal hold applied")
+		setCondition(&dr.Status.Conditions, dr.Generation, workspacesv1alpha1.ConditionBlocked, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotHeld, "no legal hold applied")
 	}
 	summarize(&dr.Status.Conditions, &dr.Status.ObservedGeneration, dr.Generation, o)
 }

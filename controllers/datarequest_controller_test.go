@@ -185,7 +185,7 @@ func TestErasureRunsOneJobAndRecordsItsResult(t *testing.T) {
 		t.Errorf("result = %+v, want the Job's counts and the SHA-256 of its result", r)
 	}
 	for _, check := range []func() error{
-		requestCondition(dr.Name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonCompleted),
+		requestCondition(dr.Name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, workspacesv1alpha1.ReasonCompleted),
 		requestCondition(dr.Name, workspacesv1alpha1.ConditionBlocked, metav1.ConditionFalse, ""),
 		requestCondition(dr.Name, workspacesv1alpha1.ConditionOverdue, metav1.ConditionFalse, ""),
 	} {
@@ -214,7 +214,9 @@ func TestOperatorRestartMidRequestCreatesNoSecondJob(t *testing.T) {
 	fileRequest(t, dr, map[string]string{"email": subjectEmail, "corrections.json": `{"phone":"+44 20 7946 0000"}`})
 	eventually(t, waitTimeout, requestPhase(dr.Name, workspacesv1alpha1.RequestPhaseRunning))
 
-	operator.stop()
+	if err := operator.stop(); err != nil {
+		t.Fatalf("stopping the operator: %v", err)
+	}
 	var err error
 	if operator, err = startOperator(); err != nil {
 		t.Fatal(err)
@@ -253,7 +255,7 @@ func TestLegalHoldsBlockErasureOfHeldCategories(t *testing.T) {
 		})
 		fileRequest(t, dr, map[string]string{"email": subjectEmail})
 		eventually(t, waitTimeout, requestPhase(dr.Name, workspacesv1alpha1.RequestPhaseBlocked))
-		if err := requestCondition(dr.Name, workspacesv1alpha1.ConditionBlocked, metav1.ConditionTrue, ReasonAllHeld)(); err != nil {
+		if err := requestCondition(dr.Name, workspacesv1alpha1.ConditionBlocked, metav1.ConditionTrue, workspacesv1alpha1.ReasonAllHeld)(); err != nil {
 			t.Error(err)
 		}
 		if n := len(requestJobs(t, ns, dr.Name)); n != 0 {
@@ -274,7 +276,7 @@ func TestLegalHoldsBlockErasureOfHeldCategories(t *testing.T) {
 		}
 		finishJobPods(t, ns, job.Name, corev1.PodSucceeded, `{"task":"erase","ok":true,"counts":{"shipping":{"found":1,"erased":1,"anonymized":0,"held":0},"orders":{"found":2,"erased":0,"anonymized":0,"held":2}},"totals":{"found":3,"erased":1,"anonymized":0,"held":2},"held":["orders"],"completedAt":"2026-11-28T12:00:00Z"}`)
 		eventually(t, waitTimeout, requestPhase(dr.Name, workspacesv1alpha1.RequestPhaseCompleted))
-		eventually(t, waitTimeout, requestCondition(dr.Name, workspacesv1alpha1.ConditionBlocked, metav1.ConditionTrue, ReasonPartiallyHeld))
+		eventually(t, waitTimeout, requestCondition(dr.Name, workspacesv1alpha1.ConditionBlocked, metav1.ConditionTrue, workspacesv1alpha1.ReasonPartiallyHeld))
 		if r := getRequest(t, dr.Name).Status.Result; r.RecordsErased != 1 || len(r.HeldCategories) != 1 || r.HeldCategories[0] != workspacesv1alpha1.CategoryOrders {
 			t.Errorf("result = %+v", r)
 		}
@@ -364,7 +366,7 @@ func TestRestrictionIsInForceUntilTheRequestIsDeleted(t *testing.T) {
 	dr := newRequest("object-jane", tenant, workspacesv1alpha1.RequestObjection)
 	fileRequest(t, dr, map[string]string{"email": subjectEmail, "buyer_ids": subjectBuyerID})
 	eventually(t, waitTimeout, requestPhase(dr.Name, workspacesv1alpha1.RequestPhaseCompleted))
-	eventually(t, waitTimeout, requestCondition(dr.Name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonRestrictionInForce))
+	eventually(t, waitTimeout, requestCondition(dr.Name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, workspacesv1alpha1.ReasonRestrictionInForce))
 
 	cm := &corev1.ConfigMap{}
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: contract.RestrictionListConfigMap}, cm); err != nil {
@@ -423,18 +425,18 @@ func TestOverdueRequestsAreFlagged(t *testing.T) {
 		dr.Spec.ReceivedAt = &metav1.Time{Time: time.Now().Add(-40 * 24 * time.Hour)}
 	})
 	fileRequest(t, dr, map[string]string{"email": subjectEmail})
-	eventually(t, waitTimeout, requestCondition(dr.Name, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, ReasonOverdue))
+	eventually(t, waitTimeout, requestCondition(dr.Name, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, workspacesv1alpha1.ReasonOverdue))
 
 	onTime := newRequest("ontime-jane", tenant, workspacesv1alpha1.RequestErasure, func(dr *workspacesv1alpha1.DataRequest) {
 		dr.Spec.Jurisdiction = workspacesv1alpha1.JurisdictionLGPD
 	})
 	fileRequest(t, onTime, map[string]string{"email": subjectEmail})
-	eventually(t, waitTimeout, requestCondition(onTime.Name, workspacesv1alpha1.ConditionOverdue, metav1.ConditionFalse, ReasonOnTime))
+	eventually(t, waitTimeout, requestCondition(onTime.Name, workspacesv1alpha1.ConditionOverdue, metav1.ConditionFalse, workspacesv1alpha1.ReasonOnTime))
 	// Sixteen days later the LGPD deadline (15 days) has passed.
 	clock.Advance(16 * 24 * time.Hour)
 	t.Cleanup(func() { clock.Advance(-16 * 24 * time.Hour) })
 	operatorReconcileRequest(t, onTime.Name)
-	eventually(t, waitTimeout, requestCondition(onTime.Name, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, ReasonOverdue))
+	eventually(t, waitTimeout, requestCondition(onTime.Name, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, workspacesv1alpha1.ReasonOverdue))
 
 	m := NewMetrics(k8s, clock.Now)
 	families := gatherMetrics(t, m)
@@ -450,7 +452,7 @@ func TestRequestsWithMissingReferencesStall(t *testing.T) {
 	needsCluster(t)
 	dr := newRequest("orphan", "no-such-tenant", workspacesv1alpha1.RequestAccess)
 	fileRequest(t, dr, map[string]string{"email": subjectEmail})
-	eventually(t, waitTimeout, requestCondition(dr.Name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, ReasonTenantMissing))
+	eventually(t, waitTimeout, requestCondition(dr.Name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, workspacesv1alpha1.ReasonTenantMissing))
 
 	tenant := "nosubject"
 	cleanupTenant(t, tenant)
@@ -458,7 +460,7 @@ func TestRequestsWithMissingReferencesStall(t *testing.T) {
 	waitReady(t, tenant)
 	missing := newRequest("missing-subject", tenant, workspacesv1alpha1.RequestErasure)
 	fileRequest(t, missing, nil)
-	eventually(t, waitTimeout, requestCondition(missing.Name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, ReasonSubjectMissing))
+	eventually(t, waitTimeout, requestCondition(missing.Name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, workspacesv1alpha1.ReasonSubjectMissing))
 	if n := len(requestJobs(t, namespaceOf(tenant), missing.Name)); n != 0 {
 		t.Errorf("%d Jobs for a request without a subject", n)
 	}
@@ -539,7 +541,7 @@ func TestRetentionCronJobCarriesRulesAndActiveHolds(t *testing.T) {
 	eventually(t, waitTimeout, gone(&batchv1.CronJob{}, retentionCronJobName, ns))
 }
 
-func TestClosurePurgeFailureKeepsTheNamespace(t *testing.T) {
+func TestClosurePurgeFailureKeepsTheNamespaceAndIsRetried(t *testing.T) {
 	needsCluster(t)
 	ctx := context.Background()
 	tenant := "purgefail"
@@ -560,16 +562,24 @@ func TestClosurePurgeFailureKeepsTheNamespace(t *testing.T) {
 		t.Errorf("purge args = %q, want the tenant and its held categories", args)
 	}
 	finishJobPods(t, ns, tenantPurgeJobName, corev1.PodFailed, `{"task":"purge","ok":false,"error":"database unreachable"}`)
-	eventually(t, waitTimeout, conditionIs(tenant, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, ReasonPurgeFailed))
-	if msg := findConditionMessage(getTenant(t, tenant), workspacesv1alpha1.ConditionStalled); !strings.Contains(msg, "database unreachable") || !strings.Contains(msg, "delete the Job") {
-		t.Errorf("Stalled message %q does not say why and what to do", msg)
+	// The failure is shown and retried with backoff, as an Integration's purge is; the namespace stays meanwhile.
+	eventually(t, waitTimeout, conditionIs(tenant, workspacesv1alpha1.ConditionReady, metav1.ConditionFalse, workspacesv1alpha1.ReasonPurgeFailed))
+	live := getTenant(t, tenant)
+	if msg := findConditionMessage(live, workspacesv1alpha1.ConditionReconciling); !strings.Contains(msg, "database unreachable") || !strings.Contains(msg, "retrying at") {
+		t.Errorf("Reconciling message %q does not say why and when it is retried", msg)
+	}
+	if c := live.Status.Closure; c == nil || c.Attempts != 1 || c.NextAttemptAt == nil || c.PurgeJob != tenantPurgeJobName {
+		t.Errorf("closure status = %+v, want one failed attempt of %s and the next attempt's time", c, tenantPurgeJobName)
+	}
+	if findConditionMessage(live, workspacesv1alpha1.ConditionStalled) != "" {
+		t.Errorf("a purge that is retried is not Stalled")
 	}
 	consistently(t, 2*time.Second, exists(nsObj(), ns, ""))
 
-	// The cause is fixed: the privacy team deletes the failed Job; the retry succeeds.
-	if err := k8s.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
-		t.Fatal(err)
-	}
+	// The backoff passes; the next attempt runs and succeeds.
+	clock.Advance(purgeRetryBase + time.Second)
+	t.Cleanup(func() { clock.Advance(-(purgeRetryBase + time.Second)) })
+	updateTenant(t, tenant, func(tn *workspacesv1alpha1.Tenant) { tn.Annotations["test/touch"] = "retry" })
 	eventually(t, waitTimeout, func() error {
 		j := &batchv1.Job{}
 		if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: tenantPurgeJobName}, j); err != nil {

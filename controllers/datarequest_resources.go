@@ -18,10 +18,6 @@ import (
 )
 
 const (
-	// DataRequestLabel names the DataRequest an object belongs to.
-	DataRequestLabel = "workspaces.alitok.ai/datarequest"
-	componentRequest = "data-request"
-
 	// Keys of the subject Secret a DataRequest points at.
 	subjectEmailKey       = "email"
 	subjectBuyerIDsKey    = "buyer_ids"

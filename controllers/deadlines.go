@@ -31,14 +31,6 @@ type requestDeadlines struct {
 	extendedDue *time.Time
 }
 
-// effective is the date the request must be answered by.
-func (d requestDeadlines) effective() time.Time {
-	if d.extendedDue != nil {
-		return *d.extendedDue
-	}
-	return d.due
-}
-
 // computeDeadlines returns the deadlines of a request received at received, extended or not.
 func computeDeadlines(j workspacesv1alpha1.Jurisdiction, received time.Time, extended bool) requestDeadlines {
 	rule := deadlines[j]

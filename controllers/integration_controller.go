@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
@@ -37,27 +38,6 @@ import (
 // IntegrationFinalizer holds an Integration's deletion until its credentials are revoked and, with
 // onDisconnect: Purge, its synced data purged.
 const IntegrationFinalizer = "workspaces.alitok.ai/integration"
-
-// Reasons of the Integration's conditions.
-const (
-	ReasonNotInTenant         = "NotInTenantNamespace"
-	ReasonTenantNotReady      = "TenantNotReady"
-	ReasonScopesMismatch      = "ScopesMismatch"
-	ReasonRemoteKeyOutside    = "RemoteKeyOutsideTenantPath"
-	ReasonNoSecretStore       = "NoSecretStore"
-	ReasonCredentialsPending  = "CredentialsPending"
-	ReasonSuspended           = "Suspended"
-	ReasonPurging             = "Purging"
-	ReasonPurgeFailed         = "PurgeFailed"
-	ReasonSyncStarted         = "SyncStarted"
-	ReasonCredentialsNotReady = "CredentialsNotReady"
-)
-
-// Purge retries back off from purgeRetryBase, doubling per failure, up to purgeRetryMax.
-const (
-	purgeRetryBase = 30 * time.Second
-	purgeRetryMax  = 15 * time.Minute
-)
 
 // IntegrationReconciler reconciles an Integration into scoped credentials, least-privilege access, an egress
 // policy and one sync CronJob per enabled feature.
@@ -76,8 +56,8 @@ type integrationScope struct {
 	region string
 	// invalid is bad input found early; the pass still suspends the CronJobs before reporting it.
 	invalid error
-	// waiting says what the pass waits for.
-	waiting string
+	// pending is what the pass waits for while its steps go on (credentials being fetched); reported at the end.
+	pending error
 	// suspendedBy says why the CronJobs are suspended, or "".
 	suspendedBy string
 	requeue
@@ -96,59 +76,46 @@ type integrationScope struct {
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;update;patch;delete
 
 // Reconcile brings one Integration to its desired state and reports it in status.
-func (r *IntegrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *IntegrationReconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
 	i := &workspacesv1alpha1.Integration{}
 	if err := r.Get(ctx, req.NamespacedName, i); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	base := i.DeepCopy()
+	p := newPatcher(r.Client, i, integrationStatus)
+	defer p.done(ctx, i, &result, &retErr)
 	s := &integrationScope{intg: i}
 
-	if !i.DeletionTimestamp.IsZero() {
-		done, err := r.reconcileDelete(ctx, s)
-		if perr := patchStatus(ctx, r.Client, base, i, integrationStatus); perr != nil && !done {
-			return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
+	var err error
+	if i.DeletionTimestamp.IsZero() {
+		if err := p.addFinalizer(ctx, i, IntegrationFinalizer); err != nil {
+			return ctrl.Result{}, err
 		}
-		return s.result, err
+		err = r.reconcileNormal(ctx, s)
+	} else if err = r.reconcileDelete(ctx, s); err == nil {
+		err = p.removeFinalizer(ctx, i, IntegrationFinalizer)
 	}
-	if !controllerutil.ContainsFinalizer(i, IntegrationFinalizer) {
-		controllerutil.AddFinalizer(i, IntegrationFinalizer)
-		if err := r.Patch(ctx, i, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
-		}
-		base = i.DeepCopy()
-	}
-
-	err := r.reconcileNormal(ctx, s)
 	r.setStatus(s, err)
-	if perr := patchStatus(ctx, r.Client, base, i, integrationStatus); perr != nil {
-		return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
-	}
-	if _, ok := asStalled(err); ok {
-		return ctrl.Result{}, reconcile.TerminalError(err)
-	}
-	return s.result, err
+	return resultOf(s.requeue, err)
 }
 
 func (r *IntegrationReconciler) reconcileNormal(ctx context.Context, s *integrationScope) error {
-	if err := r.resolveTenant(ctx, s); err != nil {
+	err := runSteps(ctx, s,
+		always(r.resolveTenant),
+		always(r.validate),
+		always(r.reconcileCredentials),
+		always(r.reconcileAccess),
+		always(r.reconcileEgress),
+		always(r.reconcileCronJobs),
+		always(r.reconcileSyncNow),
+		always(r.reconcileFeatureStatus),
+	)
+	if err != nil {
 		return err
 	}
-	r.validate(s)
-	steps := []func(context.Context, *integrationScope) error{
-		r.reconcileCredentials,
-		r.reconcileAccess,
-		r.reconcileEgress,
-		r.reconcileCronJobs,
-		r.reconcileSyncNow,
-		r.reconcileFeatureStatus,
+	if s.invalid != nil {
+		return s.invalid
 	}
-	for _, step := range steps {
-		if err := step(ctx, s); err != nil {
-			return err
-		}
-	}
-	return s.invalid
+	return s.pending
 }
 
 // resolveTenant finds the Tenant whose namespace holds the Integration.
@@ -160,20 +127,20 @@ func (r *IntegrationReconciler) resolveTenant(ctx context.Context, s *integratio
 	}
 	name := ns.Labels[workspacesv1alpha1.TenantLabel]
 	if name == "" {
-		return stalled(ReasonNotInTenant, "namespace %s is not a tenant workspace: create Integrations in the namespace of their Tenant (%s<tenant>)",
+		return stalled(workspacesv1alpha1.ReasonNotInTenant, "namespace %s is not a tenant workspace: create Integrations in the namespace of their Tenant (%s<tenant>)",
 			i.Namespace, r.Config.NamespacePrefix)
 	}
 	t := &workspacesv1alpha1.Tenant{}
 	if err := r.Get(ctx, client.ObjectKey{Name: name}, t); err != nil {
 		if apierrors.IsNotFound(err) {
-			return stalled(ReasonNotInTenant, "Tenant %q of namespace %s does not exist", name, i.Namespace)
+			return stalled(workspacesv1alpha1.ReasonNotInTenant, "Tenant %q of namespace %s does not exist", name, i.Namespace)
 		}
 		return err
 	}
 	s.tenant = t
 	region, err := residencyRegion(r.Config, t)
 	if err != nil {
-		return stalled(ReasonTenantNotReady, "Tenant %q: %s", t.Name, err)
+		return stalled(workspacesv1alpha1.ReasonTenantNotReady, "Tenant %q: %s", t.Name, err)
 	}
 	s.region = region
 	return nil
@@ -181,20 +148,21 @@ func (r *IntegrationReconciler) resolveTenant(ctx context.Context, s *integratio
 
 // validate checks what the API server cannot: scopes against the provider catalog and the credentials path
 // against the tenant's path. Bad input is reported at the end of the pass, after the CronJobs are suspended.
-func (r *IntegrationReconciler) validate(s *integrationScope) {
+func (r *IntegrationReconciler) validate(_ context.Context, s *integrationScope) error {
 	i := s.intg
 	if msg := scopeProblems(r.Config.Providers[i.Spec.Provider], i); msg != "" {
-		s.invalid = stalled(ReasonScopesMismatch, "%s", msg)
-		return
+		s.invalid = stalled(workspacesv1alpha1.ReasonScopesMismatch, "%s", msg)
+		return nil
 	}
 	if r.Config.SecretStore == nil {
-		s.invalid = stalled(ReasonNoSecretStore, "the operator configuration has no secretStore template, so credentials cannot be fetched")
-		return
+		s.invalid = stalled(workspacesv1alpha1.ReasonNoSecretStore, "the operator configuration has no secretStore template, so credentials cannot be fetched")
+		return nil
 	}
 	_, prefix := r.Config.SecretStore.Stamp(s.tenant.Name)
 	if _, err := remoteKeyFor(prefix, i.Spec.Credentials.RemoteKey); err != nil {
-		s.invalid = stalled(ReasonRemoteKeyOutside, "%s", err)
+		s.invalid = stalled(workspacesv1alpha1.ReasonRemoteKeyOutside, "%s", err)
 	}
+	return nil
 }
 
 // reconcileCredentials applies the ExternalSecret and mirrors its Ready condition into CredentialsReady.
@@ -206,9 +174,10 @@ func (r *IntegrationReconciler) reconcileCredentials(ctx context.Context, s *int
 	_, prefix := r.Config.SecretStore.Stamp(s.tenant.Name)
 	key, err := remoteKeyFor(prefix, i.Spec.Credentials.RemoteKey)
 	if err != nil {
-		return nil // reported by validate; never write an ExternalSecret outside the tenant's path
+		return nil //nolint:nilerr // validate reports it as Stalled; never write an ExternalSecret outside the tenant's path
 	}
-	desired, err := desiredExternalSecret(r.Config.SecretStore.Name, i, s.tenant.Name, key)
+	desired, err := desiredExternalSecret(r.Config.SecretStore.Name, credentialsName(i.Name), i.Namespace,
+		integrationLabels(s.tenant.Name, i.Name, componentCredentials), key, i.GetRefreshInterval())
 	if err != nil {
 		return err
 	}
@@ -217,16 +186,16 @@ func (r *IntegrationReconciler) reconcileCredentials(ctx context.Context, s *int
 		return fmt.Errorf("applying ExternalSecret: %w", err)
 	}
 	i.Status.SecretName = credentialsName(i.Name)
-	status, reason, msg := metav1.ConditionUnknown, ReasonCredentialsPending, "waiting for the External Secrets Operator to fetch the credentials"
+	status, reason, msg := metav1.ConditionUnknown, workspacesv1alpha1.ReasonCredentialsPending, "waiting for the External Secrets Operator to fetch the credentials"
 	if c := eso.Ready(live); c != nil {
 		status, reason, msg = metav1.ConditionStatus(c.Status), c.Reason, c.Message
 		if reason == "" {
-			reason = ReasonCredentialsPending
+			reason = workspacesv1alpha1.ReasonCredentialsPending
 		}
 	}
 	setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionCredentialsReady, status, reason, msg)
-	if status != metav1.ConditionTrue && s.invalid == nil {
-		s.waiting = "waiting for credentials: " + msg
+	if status != metav1.ConditionTrue {
+		s.pending = waiting(0, workspacesv1alpha1.ReasonCredentialsPending, "waiting for credentials: %s", msg)
 	}
 	return nil
 }
@@ -325,7 +294,7 @@ func (r *IntegrationReconciler) reconcileSyncNow(ctx context.Context, s *integra
 		}
 	}
 	i.Status.LastHandledSyncNow = value
-	r.Recorder.Eventf(i, nil, corev1.EventTypeNormal, ReasonSyncStarted, "SyncNow", "sync-now started one Job per feature (%d)", len(i.Spec.Features))
+	r.Recorder.Eventf(i, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonSyncStarted, "SyncNow", "sync-now started one Job per feature (%d)", len(i.Spec.Features))
 	return nil
 }
 
@@ -404,13 +373,13 @@ func (r *IntegrationReconciler) failureMessage(ctx context.Context, j *batchv1.J
 	return fmt.Sprintf("Job %s failed: %s", j.Name, truncate(msg, maxFailureMessage)), nil
 }
 
-// reconcileDelete revokes the integration: with onDisconnect: Purge its synced data is purged first (a
-// failure is shown and retried with backoff), then its CronJobs, Jobs, credentials, access and egress go. It
-// reports done once the finalizer is removed.
-func (r *IntegrationReconciler) reconcileDelete(ctx context.Context, s *integrationScope) (bool, error) {
+// reconcileDelete revokes the integration: with onDisconnect: Purge its synced data is purged first (a failure
+// is shown and retried with backoff), then its CronJobs, Jobs, credentials, access and egress go. It returns nil
+// once the finalizer may go.
+func (r *IntegrationReconciler) reconcileDelete(ctx context.Context, s *integrationScope) error {
 	i := s.intg
 	if !controllerutil.ContainsFinalizer(i, IntegrationFinalizer) {
-		return true, nil
+		return nil
 	}
 	ns := &corev1.Namespace{}
 	nsErr := r.Get(ctx, client.ObjectKey{Name: i.Namespace}, ns)
@@ -420,96 +389,26 @@ func (r *IntegrationReconciler) reconcileDelete(ctx context.Context, s *integrat
 	if i.GetOnDisconnect() == workspacesv1alpha1.OnDisconnectPurge && !namespaceGoing {
 		if err := r.resolveTenant(ctx, s); err != nil {
 			if _, bad := asStalled(err); !bad {
-				return false, err
+				return err
 			}
 		}
 		if s.tenant != nil {
-			done, err := r.purge(ctx, s)
-			if err != nil || !done {
-				return false, err
+			if err := r.suspendAll(ctx, i); err != nil {
+				return err
+			}
+			if i.Status.Disconnect == nil {
+				i.Status.Disconnect = &workspacesv1alpha1.DisconnectStatus{}
+			}
+			purge := purgeRunner{client: r.Client, recorder: r.Recorder, now: r.Now}
+			desired := desiredPurgeJob(r.Config, i, s.tenant.Name, s.region, heldCategories(s.tenant, r.Now()))
+			if done, err := purge.run(ctx, i, &i.Status.Disconnect.PurgeStatus, desired, "the integration's synced data before disconnecting (onDisconnect: Purge)"); !done {
+				return err
 			}
 		}
 	}
-	if err := r.revoke(ctx, i); err != nil {
-		return false, err
-	}
-	base := i.DeepCopy()
-	controllerutil.RemoveFinalizer(i, IntegrationFinalizer)
-	if err := r.Patch(ctx, i, client.MergeFrom(base)); client.IgnoreNotFound(err) != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-// purge runs the purge Job to completion, suspending syncs meanwhile so none races it.
-func (r *IntegrationReconciler) purge(ctx context.Context, s *integrationScope) (bool, error) {
-	i := s.intg
-	if err := r.suspendAll(ctx, i); err != nil {
-		return false, err
-	}
-	if i.Status.Disconnect == nil {
-		i.Status.Disconnect = &workspacesv1alpha1.DisconnectStatus{}
-	}
-	d := i.Status.Disconnect
-	d.PurgeJob = purgeJobName(i.Name)
-	job := &batchv1.Job{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: i.Namespace, Name: d.PurgeJob}, job)
-	switch {
-	case apierrors.IsNotFound(err):
-		if err := r.Apply(ctx, desiredPurgeJob(r.Config, i, s.tenant.Name, s.region, heldCategories(s.tenant, r.Now())), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-			return false, fmt.Errorf("starting purge Job: %w", err)
-		}
-		r.setPurgeCondition(i, metav1.ConditionFalse, ReasonPurging, "purging the integration's synced data before disconnecting (onDisconnect: Purge)")
-		return false, nil
-	case err != nil:
-		return false, err
-	case jobComplete(job):
-		return true, nil
-	case !jobFailed(job):
-		return false, nil
-	}
-	// The failed Job stays, as evidence, until its retry is due; then it makes way for the next attempt.
-	now := r.Now()
-	if d.NextAttemptAt == nil || d.LastFailure == "" {
-		msg, err := r.failureMessage(ctx, job)
-		if err != nil {
-			return false, err
-		}
-		d.Attempts++
-		d.LastFailure = msg
-		wait := purgeBackoff(d.Attempts)
-		d.NextAttemptAt = &metav1.Time{Time: now.Add(wait).Truncate(time.Second)}
-		r.setPurgeCondition(i, metav1.ConditionFalse, ReasonPurgeFailed,
-			fmt.Sprintf("purge attempt %d failed; retrying at %s: %s", d.Attempts, d.NextAttemptAt.UTC().Format(time.RFC3339), msg))
-		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, ReasonPurgeFailed, "Disconnect", "purge attempt %d failed; retrying in %s", d.Attempts, wait)
-		s.requeueAfter(wait)
-		return false, nil
-	}
-	if now.Before(d.NextAttemptAt.Time) {
-		s.requeueAfter(d.NextAttemptAt.Sub(now))
-		return false, nil
-	}
-	if err := r.Delete(ctx, job, client.PropagationPolicy(metav1.DeletePropagationBackground)); client.IgnoreNotFound(err) != nil {
-		return false, err
-	}
-	// The next attempt's failure is a new one.
-	d.NextAttemptAt, d.LastFailure = nil, ""
-	s.requeueAfter(time.Second)
-	return false, nil
-}
-
-// purgeBackoff is the wait after the n-th failed purge.
-func purgeBackoff(n int32) time.Duration {
-	d := purgeRetryBase
-	for k := int32(1); k < n && d < purgeRetryMax; k++ {
-		d *= 2
-	}
-	return min(d, purgeRetryMax)
-}
-
-func (r *IntegrationReconciler) setPurgeCondition(i *workspacesv1alpha1.Integration, status metav1.ConditionStatus, reason, msg string) {
-	setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionReady, status, reason, msg)
-	setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionReconciling, metav1.ConditionTrue, reason, msg)
+	logf.FromContext(ctx).Info("revoking the integration: deleting its credentials, access, egress and sync CronJobs",
+		"integration", i.Name, "namespace", i.Namespace, "reason", "the Integration was deleted")
+	return r.revoke(ctx, i)
 }
 
 // suspendAll suspends every sync CronJob of the integration.
@@ -567,9 +466,9 @@ func (r *IntegrationReconciler) revoke(ctx context.Context, i *workspacesv1alpha
 func (r *IntegrationReconciler) setStatus(s *integrationScope, err error) {
 	i := s.intg
 	prevStalled := stalledMessage(i.Status.Conditions)
-	o := outcome{err: err, waiting: s.waiting, readyMessage: integrationReadyMessage(s)}
+	o := outcome{err: err, readyMessage: integrationReadyMessage(s)}
 	if s.suspendedBy != "" && s.invalid == nil {
-		o.readyReason = ReasonSuspended
+		o.readyReason = workspacesv1alpha1.ReasonSuspended
 	}
 	summarize(&i.Status.Conditions, &i.Status.ObservedGeneration, i.Generation, o)
 	warnNewlyStalled(r.Recorder, i, prevStalled, err)

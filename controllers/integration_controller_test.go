@@ -289,7 +289,7 @@ func TestScopesThatDoNotMatchFeaturesStallAndStopSyncing(t *testing.T) {
 	updateIntegration(t, i, func(live *workspacesv1alpha1.Integration) {
 		live.Spec.Scopes = append(live.Spec.Scopes, "seller.finance.info")
 	})
-	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, ReasonScopesMismatch))
+	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, workspacesv1alpha1.ReasonScopesMismatch))
 	if msg := meta.FindStatusCondition(getIntegration(t, i).Status.Conditions, workspacesv1alpha1.ConditionStalled).Message; !strings.Contains(msg, `"seller.finance.info"`) {
 		t.Errorf("message %q does not name the excess scope", msg)
 	}
@@ -358,7 +358,7 @@ func TestSuspendStopsSyncingAndKeepsCredentials(t *testing.T) {
 
 	updateIntegration(t, i, func(live *workspacesv1alpha1.Integration) { live.Spec.Suspend = true })
 	eventually(t, waitTimeout, cronJobsSuspended(i.Namespace, true))
-	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonSuspended))
+	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, workspacesv1alpha1.ReasonSuspended))
 	if err := exists(&corev1.Secret{}, "shop-credentials", i.Namespace)(); err != nil {
 		t.Errorf("suspension lost the credentials: %v", err)
 	}
@@ -492,7 +492,7 @@ func TestPurgeOnDisconnectRunsFirstAndRetriesAfterFailure(t *testing.T) {
 	consistently(t, time.Second, exists(&corev1.Secret{}, "shop-credentials", ns))
 
 	finishJobPods(t, ns, "shop-purge", corev1.PodFailed, `{"task":"purge","error":"database unreachable"}`)
-	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionFalse, ReasonPurgeFailed))
+	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionFalse, workspacesv1alpha1.ReasonPurgeFailed))
 	live := getIntegration(t, i)
 	if d := live.Status.Disconnect; d == nil || d.Attempts != 1 || !strings.Contains(d.LastFailure, "database unreachable") || d.NextAttemptAt == nil {
 		t.Errorf("disconnect status = %+v, want one failed attempt with its message and the next attempt's time", d)
@@ -634,7 +634,7 @@ func TestIntegrationOutsideATenantNamespaceStalls(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = k8s.Delete(context.Background(), i) })
-	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, ReasonNotInTenant))
+	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, workspacesv1alpha1.ReasonNotInTenant))
 	if names := cronJobNames(t, "default"); len(names) != 0 {
 		t.Errorf("CronJobs %v created outside a tenant", names)
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -12,8 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -24,17 +21,10 @@ import (
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
 	"github.com/alitok/workspace-operator/internal/contract"
-	"github.com/alitok/workspace-operator/internal/eso"
 )
 
-const (
-	// IntegrationLabel names the Integration an object belongs to.
-	IntegrationLabel = "workspaces.alitok.ai/integration"
-	// FeatureLabel names the feature a sync CronJob, Job or Pod runs.
-	FeatureLabel = "workspaces.alitok.ai/feature"
-
-	httpsPort = 443
-)
+// httpsPort is where the platforms' APIs listen.
+const httpsPort = 443
 
 // Names of an Integration's objects.
 func credentialsName(intg string) string  { return intg + "-credentials" }
@@ -101,41 +91,6 @@ func quoteAll(ss []string) string {
 		q[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(q, ", ")
-}
-
-// remoteKeyFor resolves credentials.remoteKey under the tenant's path in the secret backend, refusing any key
-// that would leave it.
-func remoteKeyFor(prefix, remoteKey string) (string, error) {
-	if remoteKey == "" || strings.HasPrefix(remoteKey, "/") {
-		return "", fmt.Errorf("credentials.remoteKey %q must be a path relative to the tenant's secret path %q", remoteKey, prefix)
-	}
-	for _, seg := range strings.Split(remoteKey, "/") {
-		if seg == ".." || seg == "." {
-			return "", fmt.Errorf("credentials.remoteKey %q must not contain '.' or '..': it may not leave the tenant's secret path %q", remoteKey, prefix)
-		}
-	}
-	full := path.Clean(prefix + remoteKey)
-	base := strings.TrimSuffix(path.Clean(prefix), "/") + "/"
-	if !strings.HasPrefix(full+"/", base) || full+"/" == base {
-		return "", fmt.Errorf("credentials.remoteKey %q resolves to %q, outside the tenant's secret path %q", remoteKey, full, prefix)
-	}
-	return full, nil
-}
-
-// desiredExternalSecret reads the integration's credentials from the tenant's own SecretStore only, into a
-// Secret that is deleted with it.
-func desiredExternalSecret(store string, i *workspacesv1alpha1.Integration, tenant, remoteKey string) (*unstructured.Unstructured, error) {
-	spec := eso.ExternalSecretSpec{
-		SecretStoreRef:  eso.StoreRef{Name: store, Kind: "SecretStore"},
-		Target:          eso.Target{Name: credentialsName(i.Name), CreationPolicy: "Owner", DeletionPolicy: "Delete"},
-		RefreshInterval: i.GetRefreshInterval().String(),
-		DataFrom: []eso.DataFrom{{Extract: eso.Extract{
-			Key: remoteKey, ConversionStrategy: "Default", DecodingStrategy: "None", MetadataPolicy: "None",
-		}}},
-	}
-	return eso.Object(eso.ExternalSecretGVK, metav1.ObjectMeta{
-		Name: credentialsName(i.Name), Namespace: i.Namespace, Labels: integrationLabels(tenant, i.Name, componentCredentials),
-	}, &spec)
 }
 
 func desiredServiceAccount(i *workspacesv1alpha1.Integration, tenant string) *corev1ac.ServiceAccountApplyConfiguration {

@@ -175,8 +175,8 @@ func jobFailure(ctx context.Context, c client.Reader, j *batchv1.Job) (string, e
 
 func describeFailure(j *batchv1.Job, pod *corev1.Pod) string {
 	var parts []string
-	switch {
-	case pod == nil:
+	switch pod {
+	case nil:
 		parts = append(parts, "its Pod is gone (deleted or evicted) without a result")
 	default:
 		if pod.Status.Reason != "" {

@@ -20,6 +20,19 @@ const (
 	componentCredentials   = "credentials"
 	componentSync          = "sync"
 	componentPurge         = "purge"
+	componentRetention     = "retention"
+	componentDatabase      = "database"
+	componentRequest       = "data-request"
+)
+
+// Labels linking an object to what it belongs to, besides the tenant label of the API package.
+const (
+	// IntegrationLabel names the Integration an object belongs to.
+	IntegrationLabel = "workspaces.alitok.ai/integration"
+	// FeatureLabel names the feature a sync CronJob, Job or Pod runs.
+	FeatureLabel = "workspaces.alitok.ai/feature"
+	// DataRequestLabel names the DataRequest an object belongs to.
+	DataRequestLabel = "workspaces.alitok.ai/datarequest"
 )
 
 // TaskLabel names the worker task a Job's Pod runs; the Jobs' egress NetworkPolicies select Pods by it.

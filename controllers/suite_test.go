@@ -101,7 +101,9 @@ func stopSuite(code int) {
 		return
 	}
 	if operator != nil {
-		operator.stop()
+		if err := operator.stop(); err != nil {
+			fmt.Fprintln(os.Stderr, "the operator ended with:", err)
+		}
 	}
 	if path := os.Getenv("WORKSPACE_TEST_OPERATOR_LOG"); path != "" {
 		_ = os.WriteFile(path, []byte(logBuffer.String()), 0o600)
@@ -174,9 +176,10 @@ func startOperator() (*runningOperator, error) {
 	return op, nil
 }
 
-func (o *runningOperator) stop() {
+// stop stops the manager and returns how it ended.
+func (o *runningOperator) stop() error {
 	o.cancel()
-	<-o.done
+	return <-o.done
 }
 
 func ptrTo[T any](v T) *T { return &v }

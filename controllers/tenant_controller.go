@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,7 +14,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	kerrors "k8s.io/apimachinery/pkg/util/errors"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	networkingv1ac "k8s.io/client-go/applyconfigurations/networking/v1"
 	rbacv1ac "k8s.io/client-go/applyconfigurations/rbac/v1"
@@ -25,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/controller-runtime/pkg/recorder"
@@ -38,28 +37,6 @@ import (
 
 // TenantFinalizer holds a Tenant's deletion until its workspace is safely purged.
 const TenantFinalizer = "workspaces.alitok.ai/tenant"
-
-// Reasons of the Tenant's conditions.
-const (
-	ReasonRegionNotAllowed   = "RegionNotAllowed"
-	ReasonInvalidName        = "InvalidNamespaceName"
-	ReasonNamespaceConflict  = "NamespaceConflict"
-	ReasonAlreadyPurged      = "AlreadyPurged"
-	ReasonIsolated           = "Isolated"
-	ReasonNotIsolated        = "NotIsolated"
-	ReasonVerifying          = "Verifying"
-	ReasonTenantNotClosed    = "TenantNotClosed"
-	ReasonAwaitingPurge      = "AwaitingPurge"
-	ReasonClosed             = "Closed"
-	ReasonPurged             = "Purged"
-	ReasonNamespaceRecreated = "NamespaceRecreated"
-	ReasonHMACKeyCreated     = "HMACKeyCreated"
-	ReasonStoreNotConfigured = "NotConfigured"
-	ReasonStorePending       = "Pending"
-)
-
-// errWaiting ends a pass early without failing it: the step set what it waits for and when to look again.
-var errWaiting = errors.New("waiting")
 
 // verifyRecheck is when a pass that wrote workspace objects looks again, should no watch event come first.
 const verifyRecheck = 5 * time.Second
@@ -87,8 +64,6 @@ type tenantScope struct {
 	ns *corev1.Namespace
 	// readyMessage and readyReason describe a finished pass.
 	readyMessage, readyReason string
-	// waiting says what the pass waits for.
-	waiting string
 	requeue
 }
 
@@ -110,65 +85,37 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 	if err := r.Get(ctx, req.NamespacedName, t); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	base := t.DeepCopy()
+	p := newPatcher(r.Client, t, tenantStatus)
+	defer p.done(ctx, t, &result, &retErr)
 	s := &tenantScope{tenant: t}
 	ctx = withWriteFlag(ctx)
 
-	if !controllerutil.ContainsFinalizer(t, TenantFinalizer) && t.DeletionTimestamp.IsZero() {
-		controllerutil.AddFinalizer(t, TenantFinalizer)
-		if err := r.Patch(ctx, t, client.MergeFrom(base)); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
-		}
-		base = t.DeepCopy()
-	}
-
 	var err error
 	if t.DeletionTimestamp.IsZero() {
+		if err := p.addFinalizer(ctx, t, TenantFinalizer); err != nil {
+			return ctrl.Result{}, err
+		}
 		err = r.reconcileNormal(ctx, s)
-	} else {
-		err = r.reconcileDelete(ctx, s)
+	} else if err = r.reconcileDelete(ctx, s); err == nil && s.purged() {
+		err = p.removeFinalizer(ctx, t, TenantFinalizer)
 	}
 	r.setStatus(s, err)
-	if errors.Is(err, errWaiting) {
-		err = nil
-	}
-	if perr := patchStatus(ctx, r.Client, base, t, tenantStatus); perr != nil {
-		return ctrl.Result{}, kerrors.NewAggregate([]error{err, perr})
-	}
-	if _, ok := asStalled(err); ok {
-		return ctrl.Result{}, reconcile.TerminalError(err)
-	}
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	if !t.DeletionTimestamp.IsZero() && t.Status.Closure != nil && t.Status.Closure.PurgedAt != nil {
-		return ctrl.Result{}, r.removeFinalizer(ctx, t)
-	}
-	return s.result, nil
+	return resultOf(s.requeue, err)
 }
 
-// reconcileNormal runs the steps of a live Tenant in order; the first error ends the pass.
+// reconcileNormal runs the steps of a live Tenant in order; the first error ends the pass, and so does the
+// closure step once the workspace is purged: nothing may recreate it.
 func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) error {
-	steps := []func(context.Context, *tenantScope) error{
-		r.reconcileInput,
+	return runSteps(ctx, s,
+		always(r.reconcileInput),
 		r.reconcileClosure,
-		r.reconcileNamespace,
-		r.reconcileIsolation,
-		r.reconcileRoleBindings,
-		r.reconcileHMACKey,
-		r.reconcileSecretStore,
-		r.reconcileMaintenance,
-	}
-	for _, step := range steps {
-		if err := step(ctx, s); err != nil {
-			return err
-		}
-		// Once reconcileClosure has reported the purge, nothing may recreate the workspace.
-		if s.purged() && s.readyReason == ReasonPurged {
-			return nil
-		}
-	}
-	return nil
+		always(r.reconcileNamespace),
+		always(r.reconcileIsolation),
+		always(r.reconcileRoleBindings),
+		always(r.reconcileHMACKey),
+		always(r.reconcileSecretStore),
+		always(r.reconcileMaintenance),
+	)
 }
 
 // purged reports whether the workspace is gone for good: nothing may recreate it.
@@ -190,9 +137,9 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) 
 			"To delete it, set spec.lifecycle to Closed (members lose access now, data is purged after %s), "+
 			"and annotate %s=%s to purge at once",
 			t.Name, t.GetLifecycle(), t.GetGracePeriod(), workspacesv1alpha1.ConfirmPurgeAnnotation, t.Name)
-		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, ReasonTenantNotClosed, msg)
-		if prev == nil || prev.Reason != ReasonTenantNotClosed {
-			r.Recorder.Eventf(t, nil, corev1.EventTypeWarning, ReasonTenantNotClosed, "Delete", msg)
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, workspacesv1alpha1.ReasonTenantNotClosed, msg)
+		if prev == nil || prev.Reason != workspacesv1alpha1.ReasonTenantNotClosed {
+			r.Recorder.Eventf(t, nil, corev1.EventTypeWarning, workspacesv1alpha1.ReasonTenantNotClosed, "Delete", msg)
 		}
 		return r.reconcileNormal(ctx, s)
 	}
@@ -202,15 +149,9 @@ func (r *TenantReconciler) reconcileDelete(ctx context.Context, s *tenantScope) 
 	if !s.purged() {
 		msg := fmt.Sprintf("deletion waits for the workspace purge, due at %s; annotate %s=%s to purge at once",
 			t.Status.Closure.PurgeAfter.UTC().Format(time.RFC3339), workspacesv1alpha1.ConfirmPurgeAnnotation, t.Name)
-		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, ReasonAwaitingPurge, msg)
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, workspacesv1alpha1.ReasonAwaitingPurge, msg)
 	}
 	return nil
-}
-
-func (r *TenantReconciler) removeFinalizer(ctx context.Context, t *workspacesv1alpha1.Tenant) error {
-	base := t.DeepCopy()
-	controllerutil.RemoveFinalizer(t, TenantFinalizer)
-	return client.IgnoreNotFound(r.Patch(ctx, t, client.MergeFrom(base)))
 }
 
 // reconcileInput refuses what the API server cannot check: a region outside the operator's allowed list, a
@@ -219,70 +160,74 @@ func (r *TenantReconciler) reconcileInput(_ context.Context, s *tenantScope) err
 	t := s.tenant
 	ns, err := namespaceName(r.Config, t.Name)
 	if err != nil {
-		return stalled(ReasonInvalidName, "%s", err)
+		return stalled(workspacesv1alpha1.ReasonInvalidName, "%s", err)
 	}
 	s.namespace = ns
 	t.Status.Namespace = ns
 	if s.region, err = residencyRegion(r.Config, t); err != nil {
-		return stalled(ReasonRegionNotAllowed, "%s", err)
+		return stalled(workspacesv1alpha1.ReasonRegionNotAllowed, "%s", err)
 	}
 	if s.purged() && t.GetLifecycle() != workspacesv1alpha1.LifecycleClosed {
-		return stalled(ReasonAlreadyPurged, "Tenant %q was purged at %s and cannot be reopened; create a new Tenant",
+		return stalled(workspacesv1alpha1.ReasonAlreadyPurged, "Tenant %q was purged at %s and cannot be reopened; create a new Tenant",
 			t.Name, t.Status.Closure.PurgedAt.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
 
 // reconcileClosure runs account closure: it records when the tenant was closed and when it will be purged,
-// and once that time has come (or the purge is confirmed) deletes the namespace and records the purge.
-// Reopening before the purge clears the closure record.
-func (r *TenantReconciler) reconcileClosure(ctx context.Context, s *tenantScope) error {
+// and once that time has come (or the purge is confirmed) purges the data, deletes the namespace and records
+// the purge, which stops the pass. Reopening before the purge clears the closure record.
+func (r *TenantReconciler) reconcileClosure(ctx context.Context, s *tenantScope) (stop bool, err error) {
 	t := s.tenant
 	if t.GetLifecycle() != workspacesv1alpha1.LifecycleClosed {
 		t.Status.Closure = nil
-		return nil
+		return false, nil
 	}
 	now := r.Now()
 	if t.Status.Closure == nil || t.Status.Closure.ClosedAt == nil {
 		t.Status.Closure = &workspacesv1alpha1.ClosureStatus{ClosedAt: &metav1.Time{Time: now.Truncate(time.Second)}}
-		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonClosed, "Close",
+		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonClosed, "Close",
 			"Tenant closed: member access removed; workspace purge due after %s", t.GetGracePeriod())
 	}
 	c := t.Status.Closure
 	if s.purged() {
-		s.readyReason, s.readyMessage = ReasonPurged, "workspace purged at "+c.PurgedAt.UTC().Format(time.RFC3339)
-		return nil
+		s.readyReason, s.readyMessage = workspacesv1alpha1.ReasonPurged, "workspace purged at "+c.PurgedAt.UTC().Format(time.RFC3339)
+		return true, nil
 	}
 	purgeAfter := c.ClosedAt.Add(t.GetGracePeriod())
 	c.PurgeAfter = &metav1.Time{Time: purgeAfter}
 	if now.Before(purgeAfter) && !t.PurgeConfirmed() {
-		s.readyReason = ReasonClosed
+		s.readyReason = workspacesv1alpha1.ReasonClosed
 		s.readyMessage = fmt.Sprintf("closed: member access removed; workspace purge due at %s", purgeAfter.UTC().Format(time.RFC3339))
 		s.requeueAfter(purgeAfter.Sub(now))
-		return nil
+		return false, nil
 	}
-	if done, err := r.purgeNamespaceData(ctx, s); err != nil || !done {
-		if err == nil {
-			s.requeueAfter(namespaceGoneRecheck)
-			return errWaiting
-		}
-		return err
+	if err := r.purgeNamespaceData(ctx, s); err != nil {
+		return false, err
 	}
-	return r.purgeNamespace(ctx, s)
+	if err := r.purgeNamespace(ctx, s); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
-// purgeNamespaceData runs the data purge when the tenant's namespace is still there to run it in.
-func (r *TenantReconciler) purgeNamespaceData(ctx context.Context, s *tenantScope) (bool, error) {
+// purgeNamespaceData runs the tenant-wide purge Job, honouring legal holds, while the tenant's namespace is
+// still there to run it in; it returns nil once the data is purged.
+func (r *TenantReconciler) purgeNamespaceData(ctx context.Context, s *tenantScope) error {
 	ns := &corev1.Namespace{}
 	switch err := r.APIReader.Get(ctx, client.ObjectKey{Name: s.namespace}, ns); {
 	case apierrors.IsNotFound(err):
-		return true, nil
+		return nil
 	case err != nil:
-		return false, err
+		return err
 	case !ownedNamespace(ns, s.tenant.Name) || !ns.DeletionTimestamp.IsZero():
-		return true, nil
+		return nil
 	}
-	return r.purgeData(ctx, s)
+	t := s.tenant
+	purge := purgeRunner{client: r.Client, recorder: r.Recorder, now: r.Now}
+	desired := desiredTenantPurgeJob(r.Config, t, s.namespace, s.region, heldCategories(t, r.Now()))
+	_, err := purge.run(ctx, t, &t.Status.Closure.PurgeStatus, desired, "the tenant's synced data before its namespace is deleted")
+	return err
 }
 
 // purgeNamespace deletes the tenant's namespace and records the purge once it is gone.
@@ -293,8 +238,8 @@ func (r *TenantReconciler) purgeNamespace(ctx context.Context, s *tenantScope) e
 	switch {
 	case apierrors.IsNotFound(err):
 		t.Status.Closure.PurgedAt = &metav1.Time{Time: r.Now().Truncate(time.Second)}
-		s.readyReason, s.readyMessage = ReasonPurged, "workspace purged at "+t.Status.Closure.PurgedAt.UTC().Format(time.RFC3339)
-		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonPurged, "Purge", "namespace %s deleted", s.namespace)
+		s.readyReason, s.readyMessage = workspacesv1alpha1.ReasonPurged, "workspace purged at "+t.Status.Closure.PurgedAt.UTC().Format(time.RFC3339)
+		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonPurged, "Purge", "namespace %s deleted", s.namespace)
 		return nil
 	case err != nil:
 		return fmt.Errorf("reading namespace %s: %w", s.namespace, err)
@@ -302,18 +247,18 @@ func (r *TenantReconciler) purgeNamespace(ctx context.Context, s *tenantScope) e
 	if !ownedNamespace(ns, t.Name) {
 		// Someone else's namespace of that name: the tenant never had a workspace to purge, and theirs stays.
 		t.Status.Closure.PurgedAt = &metav1.Time{Time: r.Now().Truncate(time.Second)}
-		s.readyReason = ReasonPurged
+		s.readyReason = workspacesv1alpha1.ReasonPurged
 		s.readyMessage = fmt.Sprintf("nothing to purge: namespace %s belongs to someone else and was left alone", s.namespace)
 		return nil
 	}
 	if ns.DeletionTimestamp.IsZero() {
+		logf.FromContext(ctx).Info("deleting the tenant's namespace", "tenant", t.Name, "namespace", s.namespace,
+			"reason", "the Tenant is Closed and its purge is due or confirmed; its data purge succeeded")
 		if err := r.Delete(ctx, ns, client.Preconditions{UID: &ns.UID}); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("deleting namespace %s: %w", s.namespace, err)
 		}
 	}
-	s.waiting = fmt.Sprintf("purging: waiting for namespace %s to be deleted", s.namespace)
-	s.requeueAfter(namespaceGoneRecheck)
-	return nil
+	return waiting(namespaceGoneRecheck, workspacesv1alpha1.ReasonPurging, "purging: waiting for namespace %s to be deleted", s.namespace)
 }
 
 // ownedNamespace reports whether ns belongs to the tenant.
@@ -331,7 +276,7 @@ func (r *TenantReconciler) reconcileNamespace(ctx context.Context, s *tenantScop
 		// The cache holds only managed namespaces: an unmanaged one of that name must not be taken over.
 		err = r.APIReader.Get(ctx, client.ObjectKey{Name: s.namespace}, ns)
 		if err == nil && !ownedNamespace(ns, t.Name) {
-			return stalled(ReasonNamespaceConflict,
+			return stalled(workspacesv1alpha1.ReasonNamespaceConflict,
 				"namespace %s already exists and does not belong to Tenant %q; remove or rename it, or rename the Tenant",
 				s.namespace, t.Name)
 		}
@@ -340,18 +285,16 @@ func (r *TenantReconciler) reconcileNamespace(ctx context.Context, s *tenantScop
 	case apierrors.IsNotFound(err):
 		ns = nil
 		if t.Status.Phase != "" {
-			r.Recorder.Eventf(t, nil, corev1.EventTypeWarning, ReasonNamespaceRecreated, "Reconcile",
+			r.Recorder.Eventf(t, nil, corev1.EventTypeWarning, workspacesv1alpha1.ReasonNamespaceRecreated, "Reconcile",
 				"namespace %s was missing and is being created again", s.namespace)
 		}
 	case err != nil:
 		return fmt.Errorf("reading namespace %s: %w", s.namespace, err)
 	case !ownedNamespace(ns, t.Name):
-		return stalled(ReasonNamespaceConflict, "namespace %s belongs to Tenant %q, not %q",
+		return stalled(workspacesv1alpha1.ReasonNamespaceConflict, "namespace %s belongs to Tenant %q, not %q",
 			s.namespace, ns.Labels[workspacesv1alpha1.TenantLabel], t.Name)
 	case !ns.DeletionTimestamp.IsZero():
-		s.waiting = fmt.Sprintf("namespace %s is being deleted; it is recreated once it is gone", s.namespace)
-		s.requeueAfter(namespaceGoneRecheck)
-		return errWaiting
+		return waiting(namespaceGoneRecheck, workspacesv1alpha1.ReasonNamespaceDeleting, "namespace %s is being deleted; it is recreated once it is gone", s.namespace)
 	}
 	if _, err := applyIfChanged(ctx, r.Client, ns, desiredNamespace(t, s.namespace, s.region), corev1ac.ExtractNamespace); err != nil {
 		return fmt.Errorf("applying namespace %s: %w", s.namespace, err)
@@ -382,7 +325,7 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 		return nil
 	}()
 	if err != nil {
-		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, ReasonNotIsolated, err.Error())
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotIsolated, err.Error())
 		return err
 	}
 	// What the operator applied is only half of isolation: the audit's checks see what else is in the
@@ -390,7 +333,7 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 	// the cache, which may not show yet what this pass wrote; the watch event of that write brings the next
 	// pass, which checks (the requeue is a fallback).
 	if wroteInPass(ctx) {
-		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionUnknown, ReasonVerifying,
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionUnknown, workspacesv1alpha1.ReasonVerifying,
 			"workspace objects were just written; the isolation checks run once the operator's cache shows them")
 		s.requeueAfter(verifyRecheck)
 		return nil
@@ -402,11 +345,11 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 		}
 	}
 	if len(failed) > 0 {
-		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, ReasonNotIsolated,
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotIsolated,
 			truncate(strings.Join(failed, "; "), maxFailureMessage))
 		return nil
 	}
-	setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, ReasonIsolated,
+	setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated,
 		"default-deny NetworkPolicies, Pod Security restricted, ResourceQuota and LimitRange in place; isolation checks ISO-001..009 pass")
 	return nil
 }
@@ -431,6 +374,8 @@ func (r *TenantReconciler) reconcileRoleBindings(ctx context.Context, s *tenantS
 		if _, keep := desired[rb.Name]; keep {
 			continue
 		}
+		logf.FromContext(ctx).Info("removing a member's access", "tenant", t.Name, "namespace", s.namespace, "roleBinding", rb.Name,
+			"reason", "no member of the Tenant's current spec and lifecycle needs it")
 		if err := r.Delete(ctx, rb); client.IgnoreNotFound(err) != nil {
 			return fmt.Errorf("removing RoleBinding %s: %w", rb.Name, err)
 		}
@@ -457,7 +402,7 @@ func (r *TenantReconciler) reconcileHMACKey(ctx context.Context, s *tenantScope)
 		if err := r.Create(ctx, desiredHMACKey(t, s.namespace, raw), client.FieldOwner(FieldOwner)); client.IgnoreAlreadyExists(err) != nil {
 			return fmt.Errorf("creating HMAC key Secret: %w", err)
 		}
-		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, ReasonHMACKeyCreated, "Reconcile",
+		r.Recorder.Eventf(t, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonHMACKeyCreated, "Reconcile",
 			"created HMAC key Secret %s/%s for pseudonymizing subject identifiers", s.namespace, contract.HMACKeySecret)
 		return nil
 	case err != nil:
@@ -489,7 +434,7 @@ func (r *TenantReconciler) reconcileSecretStore(ctx context.Context, s *tenantSc
 	t := s.tenant
 	tmpl := r.Config.SecretStore
 	if tmpl == nil {
-		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionSecretStoreReady, metav1.ConditionFalse, ReasonStoreNotConfigured,
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionSecretStoreReady, metav1.ConditionFalse, workspacesv1alpha1.ReasonStoreNotConfigured,
 			"the operator configuration has no secretStore template, so Integrations cannot get credentials")
 		return nil
 	}
@@ -507,11 +452,11 @@ func (r *TenantReconciler) reconcileSecretStore(ctx context.Context, s *tenantSc
 	if err != nil {
 		return fmt.Errorf("applying SecretStore %s: %w", tmpl.Name, err)
 	}
-	status, reason, msg := metav1.ConditionUnknown, ReasonStorePending, "waiting for the External Secrets Operator to validate the store"
+	status, reason, msg := metav1.ConditionUnknown, workspacesv1alpha1.ReasonStorePending, "waiting for the External Secrets Operator to validate the store"
 	if c := eso.Ready(live); c != nil {
 		status, reason, msg = metav1.ConditionStatus(c.Status), c.Reason, c.Message
 		if reason == "" {
-			reason = ReasonStorePending
+			reason = workspacesv1alpha1.ReasonStorePending
 		}
 	}
 	setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionSecretStoreReady, status, reason, msg)
@@ -522,15 +467,12 @@ func (r *TenantReconciler) reconcileSecretStore(ctx context.Context, s *tenantSc
 // tenant newly stalls.
 func (r *TenantReconciler) setStatus(s *tenantScope, err error) {
 	t := s.tenant
-	if errors.Is(err, errWaiting) {
-		err = nil
-	}
 	prevStalled := stalledMessage(t.Status.Conditions)
 	t.Status.Phase = tenantPhase(t, r.Now())
 	if t.DeletionTimestamp.IsZero() {
 		meta.RemoveStatusCondition(&t.Status.Conditions, workspacesv1alpha1.ConditionDeletionBlocked)
 	}
-	o := outcome{err: err, waiting: s.waiting, readyReason: s.readyReason, readyMessage: s.readyMessage}
+	o := outcome{err: err, readyReason: s.readyReason, readyMessage: s.readyMessage}
 	if o.readyMessage == "" {
 		o.readyMessage = tenantReadyMessage(t)
 	}

@@ -39,12 +39,12 @@ func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
 	cleanupTenant(t, name)
 	createTenant(t, newTenant(name))
 	waitReady(t, name)
-	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, ReasonIsolated))
+	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
 	ns := namespaceOf(name)
 
 	isolatedFailsWith := func(want ...string) func() error {
 		return func() error {
-			if err := conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, ReasonNotIsolated)(); err != nil {
+			if err := conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotIsolated)(); err != nil {
 				return err
 			}
 			msg := meta.FindStatusCondition(getTenant(t, name).Status.Conditions, workspacesv1alpha1.ConditionIsolated).Message
@@ -70,7 +70,7 @@ func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
 	if err := k8s.Delete(ctx, open); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, ReasonIsolated))
+	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
 
 	outsider := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "outsider", Namespace: ns},
@@ -84,7 +84,7 @@ func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
 	if err := k8s.Delete(ctx, outsider); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, ReasonIsolated))
+	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
 }
 
 func TestTenantGetsAnIsolatedWorkspace(t *testing.T) {
@@ -109,7 +109,7 @@ func TestTenantGetsAnIsolatedWorkspace(t *testing.T) {
 		t.Errorf("status = phase %q namespace %q observedGeneration %d, want Active %q %d", tn.Status.Phase, tn.Status.Namespace, tn.Status.ObservedGeneration, nsName, tn.Generation)
 	}
 	// Checked by the pass after the one that wrote the workspace, which Ready need not wait for.
-	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, ReasonIsolated))
+	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
 
 	ns := &corev1.Namespace{}
 	if err := k8s.Get(ctx, client.ObjectKey{Name: nsName}, ns); err != nil {
@@ -469,7 +469,7 @@ func TestClosedTenantLosesAccessAtOnceAndIsPurgedAfterGracePeriod(t *testing.T) 
 		}
 		return nil
 	})
-	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonClosed))
+	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, workspacesv1alpha1.ReasonClosed))
 	tn := getTenant(t, name)
 	if tn.Status.Phase != workspacesv1alpha1.TenantPhaseClosing {
 		t.Errorf("phase = %s, want Closing", tn.Status.Phase)
@@ -508,7 +508,7 @@ func TestConfirmPurgeAnnotationSkipsGracePeriod(t *testing.T) {
 	waitReady(t, name)
 
 	updateTenant(t, name, func(tn *workspacesv1alpha1.Tenant) { tn.Spec.Lifecycle = workspacesv1alpha1.LifecycleClosed })
-	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonClosed))
+	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, workspacesv1alpha1.ReasonClosed))
 	// Another tenant's name does not confirm this one's purge.
 	updateTenant(t, name, func(tn *workspacesv1alpha1.Tenant) {
 		tn.Annotations = map[string]string{workspacesv1alpha1.ConfirmPurgeAnnotation: "someone-else"}
@@ -519,7 +519,7 @@ func TestConfirmPurgeAnnotationSkipsGracePeriod(t *testing.T) {
 	})
 	completePurge(t, nsName)
 	eventually(t, 2*waitTimeout, gone(nsObj(), nsName, ""))
-	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ReasonPurged))
+	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, workspacesv1alpha1.ReasonPurged))
 }
 
 func TestDeletingAnActiveTenantIsBlockedAndRemovesNothing(t *testing.T) {
@@ -534,16 +534,16 @@ func TestDeletingAnActiveTenantIsBlockedAndRemovesNothing(t *testing.T) {
 	if err := k8s.Delete(ctx, newTenant(name)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, ReasonTenantNotClosed))
+	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, workspacesv1alpha1.ReasonTenantNotClosed))
 	var note string
-	eventually(t, waitTimeout, eventFor(name, ReasonTenantNotClosed, &note))
+	eventually(t, waitTimeout, eventFor(name, workspacesv1alpha1.ReasonTenantNotClosed, &note))
 	if !strings.Contains(note, "lifecycle to Closed") || !strings.Contains(note, workspacesv1alpha1.ConfirmPurgeAnnotation) {
 		t.Errorf("event does not say how to proceed: %q", note)
 	}
 	consistently(t, 3*time.Second, func() error {
 		tn := &workspacesv1alpha1.Tenant{}
 		if err := k8s.Get(ctx, client.ObjectKey{Name: name}, tn); err != nil {
-			return fmt.Errorf("the Tenant is gone: %v", err)
+			return fmt.Errorf("the Tenant is gone: %w", err)
 		}
 		if err := exists(nsObj(), nsName, "")(); err != nil {
 			return err
@@ -579,7 +579,7 @@ func TestDeletingEveryTenantAtOnceDeletesNoNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range names {
-		eventually(t, waitTimeout, conditionIs(n, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, ReasonTenantNotClosed))
+		eventually(t, waitTimeout, conditionIs(n, workspacesv1alpha1.ConditionDeletionBlocked, metav1.ConditionTrue, workspacesv1alpha1.ReasonTenantNotClosed))
 	}
 	// The controller manager runs namespace deletion and garbage collection: give them time to do harm.
 	consistently(t, 5*time.Second, func() error {
@@ -634,7 +634,7 @@ func TestRegionOutsideTheAllowedListStalls(t *testing.T) {
 	createTenant(t, newTenant(name, func(tn *workspacesv1alpha1.Tenant) {
 		tn.Spec.Residency = &workspacesv1alpha1.ResidencySpec{Region: "mars-north-1"}
 	}))
-	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, ReasonRegionNotAllowed))
+	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, workspacesv1alpha1.ReasonRegionNotAllowed))
 	tn := getTenant(t, name)
 	msg := findConditionMessage(tn, workspacesv1alpha1.ConditionStalled)
 	for _, r := range opConfig.AllowedRegions {
@@ -642,10 +642,10 @@ func TestRegionOutsideTheAllowedListStalls(t *testing.T) {
 			t.Errorf("Stalled message %q does not name allowed region %s", msg, r)
 		}
 	}
-	if err := conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionFalse, ReasonRegionNotAllowed)(); err != nil {
+	if err := conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionFalse, workspacesv1alpha1.ReasonRegionNotAllowed)(); err != nil {
 		t.Error(err)
 	}
-	eventually(t, waitTimeout, eventFor(name, ReasonRegionNotAllowed, nil))
+	eventually(t, waitTimeout, eventFor(name, workspacesv1alpha1.ReasonRegionNotAllowed, nil))
 	if err := gone(nsObj(), namespaceOf(name), "")(); err != nil {
 		t.Errorf("a stalled tenant got a namespace: %v", err)
 	}
@@ -668,7 +668,7 @@ func TestExistingForeignNamespaceIsNotTakenOver(t *testing.T) {
 	}
 	cleanupTenant(t, name)
 	createTenant(t, newTenant(name))
-	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, ReasonNamespaceConflict))
+	eventually(t, waitTimeout, conditionIs(name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, workspacesv1alpha1.ReasonNamespaceConflict))
 	ns := &corev1.Namespace{}
 	if err := k8s.Get(ctx, client.ObjectKey{Name: nsName}, ns); err != nil {
 		t.Fatal(err)
@@ -706,7 +706,9 @@ func TestUnchangedTenantCausesNoWrites(t *testing.T) {
 
 	t.Run("restart", func(t *testing.T) {
 		waitQuiet(t)
-		operator.stop()
+		if err := operator.stop(); err != nil {
+			t.Fatalf("stopping the operator: %v", err)
+		}
 		var err error
 		if operator, err = startOperator(); err != nil {
 			t.Fatal(err)

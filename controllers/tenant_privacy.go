@@ -6,7 +6,6 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -15,7 +14,6 @@ import (
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/config"
 	"github.com/alitok/workspace-operator/internal/contract"
-	"github.com/alitok/workspace-operator/internal/eso"
 )
 
 const (
@@ -23,8 +21,6 @@ const (
 	maintenanceAccountName = "tenant-maintenance"
 	retentionCronJobName   = "retention"
 	tenantPurgeJobName     = "tenant-purge"
-	componentRetention     = "retention"
-	componentDatabase      = "database"
 )
 
 // reconcileMaintenance applies what the tenant's data jobs share: the ServiceAccount they run as, the
@@ -88,15 +84,8 @@ func (r *TenantReconciler) reconcileDatabaseCredentials(ctx context.Context, s *
 	if err != nil {
 		return err
 	}
-	spec := eso.ExternalSecretSpec{
-		SecretStoreRef:  eso.StoreRef{Name: r.Config.SecretStore.Name, Kind: "SecretStore"},
-		Target:          eso.Target{Name: contract.DatabaseSecret, CreationPolicy: "Owner", DeletionPolicy: "Delete"},
-		RefreshInterval: time.Hour.String(),
-		DataFrom:        []eso.DataFrom{{Extract: eso.Extract{Key: key, ConversionStrategy: "Default", DecodingStrategy: "None", MetadataPolicy: "None"}}},
-	}
-	desired, err := eso.Object(eso.ExternalSecretGVK, metav1.ObjectMeta{
-		Name: contract.DatabaseSecret, Namespace: s.namespace, Labels: tenantLabels(t.Name, componentDatabase),
-	}, &spec)
+	desired, err := desiredExternalSecret(r.Config.SecretStore.Name, contract.DatabaseSecret, s.namespace,
+		tenantLabels(t.Name, componentDatabase), key, time.Hour)
 	if err != nil {
 		return err
 	}
@@ -114,34 +103,4 @@ func desiredTenantPurgeJob(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns,
 		serviceAccount: maintenanceAccountName,
 		region:         region,
 	}.job(cfg, tenantPurgeJobName, ns)
-}
-
-// purgeData runs the tenant-wide purge Job, honouring legal holds, before the namespace goes. It reports
-// done once the Job succeeded; a failed Job keeps the namespace and says why.
-func (r *TenantReconciler) purgeData(ctx context.Context, s *tenantScope) (bool, error) {
-	t := s.tenant
-	job := &batchv1.Job{}
-	err := r.Get(ctx, client.ObjectKey{Namespace: s.namespace, Name: tenantPurgeJobName}, job)
-	switch {
-	case apierrors.IsNotFound(err):
-		desired := desiredTenantPurgeJob(r.Config, t, s.namespace, s.region, heldCategories(t, r.Now()))
-		if err := r.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-			return false, fmt.Errorf("starting the purge Job: %w", err)
-		}
-		s.waiting = "purging: the purge Job is deleting the tenant's synced data (legal holds kept)"
-		return false, nil
-	case err != nil:
-		return false, err
-	case jobComplete(job):
-		return true, nil
-	case jobFailed(job):
-		msg, err := jobFailure(ctx, r.Client, job)
-		if err != nil {
-			return false, err
-		}
-		return false, stalled(ReasonPurgeFailed, "the purge Job %s/%s failed, so the namespace is kept: %s; fix the cause and delete the Job to try again",
-			s.namespace, tenantPurgeJobName, truncate(msg, maxFailureMessage))
-	}
-	s.waiting = "purging: the purge Job is deleting the tenant's synced data (legal holds kept)"
-	return false, nil
 }

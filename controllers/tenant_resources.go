@@ -85,7 +85,7 @@ func desiredNamespace(t *workspacesv1alpha1.Tenant, ns, region string) *corev1ac
 // DNS lookups to the cluster DNS.
 func desiredNetworkPolicies(t *workspacesv1alpha1.Tenant, ns string) []*networkingv1ac.NetworkPolicyApplyConfiguration {
 	l := tenantLabels(t.Name, componentNetworkPolicy)
-	all := func() *metav1ac.LabelSelectorApplyConfiguration { return metav1ac.LabelSelector() }
+	all := metav1ac.LabelSelector
 	both := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress, networkingv1.PolicyTypeEgress}
 	dnsPort := intstr.FromInt32(53)
 	return []*networkingv1ac.NetworkPolicyApplyConfiguration{

@@ -57,11 +57,12 @@ func TestSummarizeSetsKstatusConditions(t *testing.T) {
 		o    outcome
 		want want
 	}{
-		{"finished", outcome{readyMessage: "ok"}, want{"True", "", "", ReasonSucceeded, 3}},
-		{"finished with its own reason", outcome{readyReason: ReasonClosed, readyMessage: "closed"}, want{"True", "", "", ReasonClosed, 3}},
+		{"finished", outcome{readyMessage: "ok"}, want{"True", "", "", workspacesv1alpha1.ReasonSucceeded, 3}},
+		{"finished with its own reason", outcome{readyReason: workspacesv1alpha1.ReasonClosed, readyMessage: "closed"}, want{"True", "", "", workspacesv1alpha1.ReasonClosed, 3}},
 		{"bad input", outcome{err: stalled("RegionNotAllowed", "region x is not allowed")}, want{"False", "", "True", "RegionNotAllowed", 3}},
-		{"transient failure keeps the last observed generation", outcome{err: errors.New("connection refused")}, want{"False", "True", "", ReasonReconcileFailed, 2}},
-		{"waiting", outcome{waiting: "namespace terminating"}, want{"False", "True", "", ReasonProgressing, 3}},
+		{"transient failure keeps the last observed generation", outcome{err: errors.New("connection refused")}, want{"False", "True", "", workspacesv1alpha1.ReasonReconcileFailed, 2}},
+		{"waiting", outcome{err: waiting(0, "", "namespace terminating")}, want{"False", "True", "", workspacesv1alpha1.ReasonProgressing, 3}},
+		{"waiting with its own reason", outcome{err: waiting(time.Minute, workspacesv1alpha1.ReasonPurgeFailed, "retrying")}, want{"False", "True", "", workspacesv1alpha1.ReasonPurgeFailed, 3}},
 	}
 	status := func(conds []metav1.Condition, typ string) string {
 		if c := meta.FindStatusCondition(conds, typ); c != nil {

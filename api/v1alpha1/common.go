@@ -1,5 +1,7 @@
 package v1alpha1
 
+import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 // Labels and annotations the operator reads or writes. They are part of the public API: NetworkPolicies,
 // admission policies, audits and GitOps repositories select on them.
 const (
@@ -52,4 +54,27 @@ const (
 // AllCategories lists every DataCategory, in a fixed order.
 var AllCategories = []DataCategory{
 	CategoryProducts, CategoryOrders, CategoryShipping, CategorySupport, CategoryAccountProfile, CategoryLogs,
+}
+
+// PurgeStatus is the progress of a purge Job, retried with backoff until it succeeds: a Tenant's at closure, an
+// Integration's when it is disconnected with onDisconnect: Purge.
+type PurgeStatus struct {
+	// purgeJob is the name of the current purge Job.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	PurgeJob string `json:"purgeJob,omitempty"`
+
+	// attempts is how many purge Jobs have failed so far.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Attempts int32 `json:"attempts,omitempty"`
+
+	// lastFailure describes the last failed purge, from its Pod's termination message.
+	// +optional
+	// +kubebuilder:validation:MaxLength=1024
+	LastFailure string `json:"lastFailure,omitempty"`
+
+	// nextAttemptAt is when a failed purge is tried again.
+	// +optional
+	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
 }

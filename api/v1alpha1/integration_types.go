@@ -187,22 +187,7 @@ type IntegrationStatus struct {
 
 // DisconnectStatus reports the purge of an Integration's data on disconnect.
 type DisconnectStatus struct {
-	// purgeJob is the name of the current purge Job.
-	// +optional
-	PurgeJob string `json:"purgeJob,omitempty"`
-
-	// attempts is how many purge Jobs have failed so far.
-	// +optional
-	Attempts int32 `json:"attempts,omitempty"`
-
-	// lastFailure describes the last failed purge, from its Pod's termination message.
-	// +optional
-	// +kubebuilder:validation:MaxLength=1024
-	LastFailure string `json:"lastFailure,omitempty"`
-
-	// nextAttemptAt is when a failed purge is tried again.
-	// +optional
-	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
+	PurgeStatus `json:",inline"`
 }
 
 // Integration is one connected seller account on TikTok Shop or AliExpress, in its tenant's namespace.

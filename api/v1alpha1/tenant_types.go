@@ -232,6 +232,10 @@ type ClosureStatus struct {
 	// purgedAt is when the workspace's namespace was gone.
 	// +optional
 	PurgedAt *metav1.Time `json:"purgedAt,omitempty"`
+
+	// The purge Job deleting the tenant's synced data before the namespace goes: its name, failed attempts,
+	// last failure and next attempt.
+	PurgeStatus `json:",inline"`
 }
 
 // TenantStatus is the observed state of a Tenant.

@@ -311,15 +311,17 @@ func (c *Config) Validate() field.ErrorList {
 	errs = append(errs, validateResources(field.NewPath("defaultLimits", "defaultRequest"), c.DefaultLimits.DefaultRequest)...)
 
 	p = field.NewPath("providers")
-	for _, name := range []workspacesv1alpha1.Provider{workspacesv1alpha1.ProviderTikTokShop, workspacesv1alpha1.ProviderAliExpress} {
+	known := make([]string, len(workspacesv1alpha1.Providers))
+	for i, name := range workspacesv1alpha1.Providers {
+		known[i] = string(name)
 		if _, ok := c.Providers[name]; !ok {
 			errs = append(errs, field.Required(p.Key(string(name)), "every provider needs a catalog entry"))
 		}
 	}
 	for name, prov := range c.Providers {
 		pp := p.Key(string(name))
-		if name != workspacesv1alpha1.ProviderTikTokShop && name != workspacesv1alpha1.ProviderAliExpress {
-			errs = append(errs, field.NotSupported(pp, name, []string{string(workspacesv1alpha1.ProviderTikTokShop), string(workspacesv1alpha1.ProviderAliExpress)}))
+		if !slices.Contains(workspacesv1alpha1.Providers, name) {
+			errs = append(errs, field.NotSupported(pp, name, known))
 			continue
 		}
 		if len(prov.APIHosts) == 0 {
