@@ -271,5 +271,5 @@ type DataRequestList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&DataRequest{}, &DataRequestList{})
+	objectTypes = append(objectTypes, &DataRequest{}, &DataRequestList{})
 }

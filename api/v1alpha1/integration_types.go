@@ -236,7 +236,7 @@ type IntegrationList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Integration{}, &IntegrationList{})
+	objectTypes = append(objectTypes, &Integration{}, &IntegrationList{})
 }
 
 // GetRefreshInterval returns the credentials' refresh interval, one hour when unset.

@@ -297,7 +297,7 @@ type TenantList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Tenant{}, &TenantList{})
+	objectTypes = append(objectTypes, &Tenant{}, &TenantList{})
 }
 
 // DefaultGracePeriodDays is the closure grace period when the spec sets none.
