@@ -5,6 +5,8 @@ include hack/tools.env
 
 BIN := $(CURDIR)/bin
 CONTROLLER_GEN := $(BIN)/controller-gen-$(CONTROLLER_GEN_VERSION)
+# golangci-lint with kube-api-linter compiled in; build-tools.sh knows its versioned folder (read only when used).
+GOLANGCI_LINT = $(shell hack/build-tools.sh lint-dir)/golangci-lint
 CONFIG ?= config/manager/config.yaml
 
 .PHONY: all
@@ -34,6 +36,11 @@ fmt: ## Run gofmt on the code.
 vet: ## Run go vet.
 	go vet ./...
 
+.PHONY: lint
+lint: ## Run golangci-lint (.golangci.yml), with kube-api-linter on api/; builds the linter on first use.
+	@hack/build-tools.sh lint
+	$(GOLANGCI_LINT) run ./...
+
 .PHONY: verify
 verify: generate manifests ## Fail when generated files are stale or code is not gofmt-clean.
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed on:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -45,7 +52,7 @@ helm-check: ## Lint and render the Helm chart, and check its RBAC and admission 
 	hack/helm-check.sh
 
 .PHONY: test
-test: ## Build the control plane if needed, then run vet, verify and every test (the README's test command).
+test: ## Build the control plane if needed, then run vet, lint, verify and every test (the README's test command).
 	hack/test.sh
 
 .PHONY: build

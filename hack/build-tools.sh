@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Builds the tools this project runs — the Kubernetes control plane (kube-apiserver, etcd,
-# kube-controller-manager, kubectl), controller-gen, and on request the ESO controller, helm, kwok and the node
-# components of the real single-node cluster (kubelet, kube-scheduler, kube-proxy, kube-router; hack/node.sh) —
+# kube-controller-manager, kubectl), controller-gen, and on request the ESO controller, helm, kwok, golangci-lint
+# with kube-api-linter (make lint) and the node components of the real single-node cluster (kubelet,
+# kube-scheduler, kube-proxy, kube-router; hack/node.sh) —
 # from the Go module proxy into bin/, keyed by version. A tool already built is skipped, so a second run costs
 # nothing.
 #
-# Usage: hack/build-tools.sh [control-plane] [controller-gen] [eso] [helm] [kwok] [node]
+# Usage: hack/build-tools.sh [control-plane] [controller-gen] [eso] [helm] [kwok] [lint] [node]
 #        (no argument: the first two)
 set -euo pipefail
 # shellcheck source=hack/lib.sh
@@ -72,6 +73,26 @@ node() {
     "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION"
 }
 
+# tool_module_requires DIR MODULE VERSION fails unless hack/tools/DIR/go.mod requires MODULE at VERSION: a bump
+# edits tools.env and the tool module together, and a mismatch stops here.
+tool_module_requires() {
+  local got
+  got=$(cd "$root/hack/tools/$1" && go list -m -f '{{.Version}}' "$2")
+  if [ "$got" != "$3" ]; then
+    echo "hack/tools/$1/go.mod requires $2 $got, but hack/tools.env says $3" >&2
+    exit 1
+  fi
+}
+
+# golangci-lint with kube-api-linter compiled in (hack/tools/golangci-lint), keyed by both versions.
+LINT_DIR="$bin/golangci-lint-${GOLANGCI_LINT_VERSION}-kal-${KUBE_API_LINTER_VERSION}"
+lint() {
+  tool_module_requires golangci-lint github.com/golangci/golangci-lint/v2 "$GOLANGCI_LINT_VERSION"
+  tool_module_requires golangci-lint sigs.k8s.io/kube-api-linter "$KUBE_API_LINTER_VERSION"
+  build_in golangci-lint "$LINT_DIR/golangci-lint" . \
+    "-X main.version=${GOLANGCI_LINT_VERSION#v}+kube-api-linter-$KUBE_API_LINTER_VERSION"
+}
+
 main() {
   local what=("$@")
   [ ${#what[@]} -gt 0 ] || what=(control-plane controller-gen)
@@ -81,6 +102,8 @@ main() {
       controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION" ;;
       helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
       kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+      lint) lint ;;
+      lint-dir) echo "$LINT_DIR" ;;
       node) node ;;
       node-dir) echo "$NODE_DIR" ;;
       kube-router-dir) echo "$KUBE_ROUTER_DIR" ;;

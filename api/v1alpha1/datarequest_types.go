@@ -37,7 +37,7 @@ type TenantReference struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=56
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 }
 
 // SecretReference names a Secret in a namespace.
@@ -46,13 +46,13 @@ type SecretReference struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 
 	// namespace is the Secret's namespace.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
-	Namespace string `json:"namespace"`
+	Namespace string `json:"namespace,omitempty"`
 }
 
 // Subject points at the data subject's identifiers. They stay in the Secret: the DataRequest and its status
@@ -61,7 +61,7 @@ type Subject struct {
 	// secretRef is the Secret holding the subject's identifiers (email, platform buyer IDs) and, for
 	// Rectification, the corrections.
 	// +required
-	SecretRef SecretReference `json:"secretRef"`
+	SecretRef SecretReference `json:"secretRef,omitzero"`
 }
 
 // Extension extends the request's deadline as the jurisdiction allows.
@@ -70,7 +70,7 @@ type Extension struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 }
 
 // RequestScope narrows what a request touches.
@@ -97,22 +97,22 @@ type DataRequestSpec struct {
 	// tenantRef is the Tenant whose data the request concerns.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="tenantRef is immutable"
-	TenantRef TenantReference `json:"tenantRef"`
+	TenantRef TenantReference `json:"tenantRef,omitzero"`
 
 	// type is the right exercised: Access, Rectification, Erasure, Restriction or Objection.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="type is immutable: file a new DataRequest for another right"
-	Type RequestType `json:"type"`
+	Type RequestType `json:"type,omitempty"`
 
 	// subject points at the Secret holding the subject's identifiers.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="subject is immutable"
-	Subject Subject `json:"subject"`
+	Subject Subject `json:"subject,omitzero"`
 
 	// jurisdiction is the law the request is answered under; it sets the deadlines.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="jurisdiction is immutable"
-	Jurisdiction Jurisdiction `json:"jurisdiction"`
+	Jurisdiction Jurisdiction `json:"jurisdiction,omitempty"`
 
 	// receivedAt is when the request was received; absent, the DataRequest's creation time.
 	// +optional
@@ -145,7 +145,7 @@ const (
 type JobRecord struct {
 	// name is the Job's name, in the tenant's namespace.
 	// +required
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 
 	// task is the worker task the Job ran: erase, export, rectify or restrict.
 	// +optional
@@ -195,11 +195,17 @@ type RequestResult struct {
 
 // DataRequestStatus is the observed state of a DataRequest.
 type DataRequestStatus struct {
+	// conditions are the request's conditions: Ready (the summary), Overdue, Blocked, Reconciling and Stalled.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
 	// observedGeneration is the generation of the spec last reconciled successfully.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// phase: Pending, Running, Completed, Blocked, Failed or Rejected.
+	// phase is where the request stands: Pending, Running, Completed, Blocked, Failed or Rejected.
 	// +optional
 	Phase RequestPhase `json:"phase,omitempty"`
 
@@ -214,12 +220,6 @@ type DataRequestStatus struct {
 	// extendedDueAt is the due date with the extension, when one is granted.
 	// +optional
 	ExtendedDueAt *metav1.Time `json:"extendedDueAt,omitempty"`
-
-	// conditions: Ready, Overdue, Blocked, Reconciling, Stalled.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// jobs are the Jobs run for the request.
 	// +optional
@@ -246,12 +246,15 @@ type DataRequestStatus struct {
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type DataRequest struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	// spec is the request.
 	// +required
-	Spec DataRequestSpec `json:"spec"`
+	Spec DataRequestSpec `json:"spec,omitzero"`
 
 	// status is the request's progress, deadlines and evidence.
 	// +optional
@@ -268,5 +271,5 @@ type DataRequestList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&DataRequest{}, &DataRequestList{})
+	objectTypes = append(objectTypes, &DataRequest{}, &DataRequestList{})
 }

@@ -52,7 +52,7 @@ type AccountRef struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=128
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9._:-]+$`
-	ID string `json:"id"`
+	ID string `json:"id,omitempty"`
 
 	// region is the platform's market of the account, e.g. "GB" or "US".
 	// +optional
@@ -64,7 +64,7 @@ type AccountRef struct {
 type Feature struct {
 	// name is the feature: products, orders, fulfillment or returns.
 	// +required
-	Name FeatureName `json:"name"`
+	Name FeatureName `json:"name,omitempty"`
 
 	// schedule is the sync CronJob's schedule in cron syntax; absent, the provider catalog's default applies.
 	// +optional
@@ -82,7 +82,7 @@ type CredentialsSpec struct {
 	// +kubebuilder:validation:Pattern=`^[A-Za-z0-9._/-]+$`
 	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/')",message="remoteKey must be relative to the tenant's secret path, not absolute"
 	// +kubebuilder:validation:XValidation:rule="!self.split('/').exists(s, s == '..' || s == '.')",message="remoteKey must not contain '.' or '..' segments: it may not leave the tenant's secret path"
-	RemoteKey string `json:"remoteKey"`
+	RemoteKey string `json:"remoteKey,omitempty"`
 
 	// refreshInterval is how often the credentials are re-read from the backend.
 	// +optional
@@ -95,11 +95,11 @@ type IntegrationSpec struct {
 	// provider is the platform: TikTokShop or AliExpress.
 	// +required
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="provider is immutable: create a new Integration for another platform"
-	Provider Provider `json:"provider"`
+	Provider Provider `json:"provider,omitempty"`
 
 	// account is the seller's account on the platform.
 	// +required
-	Account AccountRef `json:"account"`
+	Account AccountRef `json:"account,omitzero"`
 
 	// features are the kinds of data synced; one CronJob runs per feature.
 	// +optional
@@ -118,7 +118,7 @@ type IntegrationSpec struct {
 
 	// credentials locate the platform credentials in the tenant's secret backend.
 	// +required
-	Credentials CredentialsSpec `json:"credentials"`
+	Credentials CredentialsSpec `json:"credentials,omitzero"`
 
 	// suspend stops syncing (restriction of processing) and keeps the credentials.
 	// +optional
@@ -134,7 +134,7 @@ type IntegrationSpec struct {
 type FeatureStatus struct {
 	// name is the feature.
 	// +required
-	Name FeatureName `json:"name"`
+	Name FeatureName `json:"name,omitempty"`
 
 	// cronJob is the name of the feature's CronJob.
 	// +optional
@@ -156,15 +156,15 @@ type FeatureStatus struct {
 
 // IntegrationStatus is the observed state of an Integration.
 type IntegrationStatus struct {
-	// observedGeneration is the generation of the spec last reconciled successfully.
-	// +optional
-	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
-
-	// conditions: Ready, CredentialsReady, Reconciling, Stalled.
+	// conditions are the integration's conditions: Ready (the summary), CredentialsReady, Reconciling and Stalled.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// observedGeneration is the generation of the spec last reconciled successfully.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
 	// secretName is the Secret the ExternalSecret writes the credentials to.
 	// +optional
@@ -203,12 +203,15 @@ type DisconnectStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 40 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="Integration name must be a DNS label of at most 40 characters, so that its CronJobs '<name>-<feature>' fit the 52-character limit"
 type Integration struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	// spec is the desired state of the integration.
 	// +required
-	Spec IntegrationSpec `json:"spec"`
+	Spec IntegrationSpec `json:"spec,omitzero"`
 
 	// status is the observed state of the integration.
 	// +optional
@@ -225,7 +228,7 @@ type IntegrationList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Integration{}, &IntegrationList{})
+	objectTypes = append(objectTypes, &Integration{}, &IntegrationList{})
 }
 
 // GetRefreshInterval returns the credentials' refresh interval, one hour when unset.

@@ -53,23 +53,23 @@ var Roles = []Role{RoleOwner, RoleAdmin, RoleMember, RoleViewer}
 type Member struct {
 	// kind is the kind of subject: User, Group or ServiceAccount.
 	// +required
-	Kind MemberKind `json:"kind"`
+	Kind MemberKind `json:"kind,omitempty"`
 
 	// name is the user name, group name or ServiceAccount name, as the cluster's authenticator reports it.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 
 	// namespace is the ServiceAccount's namespace; only for kind ServiceAccount.
 	// +optional
 	// +kubebuilder:default=""
 	// +kubebuilder:validation:MaxLength=63
-	Namespace string `json:"namespace"`
+	Namespace string `json:"namespace,omitempty"`
 
 	// role is the member's role: owner, admin, member or viewer. No role may read Secrets.
 	// +required
-	Role Role `json:"role"`
+	Role Role `json:"role,omitempty"`
 }
 
 // QuotaSpec sets the tenant namespace's ResourceQuota.
@@ -102,20 +102,20 @@ type ResidencySpec struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
-	Region string `json:"region"`
+	Region string `json:"region,omitempty"`
 }
 
 // RetentionRule keeps one category of data for a number of days.
 type RetentionRule struct {
 	// category is the data category the rule applies to.
 	// +required
-	Category DataCategory `json:"category"`
+	Category DataCategory `json:"category,omitempty"`
 
 	// keepDays is how many days records of the category are kept before the retention job deletes them.
 	// +required
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=36500
-	KeepDays int32 `json:"keepDays"`
+	KeepDays int32 `json:"keepDays,omitempty"`
 }
 
 // LegalHold stops deletion of held categories, by retention, requests or closure, until it is removed or expires.
@@ -124,13 +124,13 @@ type LegalHold struct {
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
-	Name string `json:"name"`
+	Name string `json:"name,omitempty"`
 
 	// reason says why the data is held.
 	// +required
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=1024
-	Reason string `json:"reason"`
+	Reason string `json:"reason,omitempty"`
 
 	// categories are the held categories; empty holds every category.
 	// +optional
@@ -240,6 +240,13 @@ type ClosureStatus struct {
 
 // TenantStatus is the observed state of a Tenant.
 type TenantStatus struct {
+	// conditions are the tenant's conditions: Ready (the summary), Reconciling, Stalled, Isolated,
+	// SecretStoreReady and DeletionBlocked.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
 	// observedGeneration is the generation of the spec last reconciled successfully.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
@@ -251,12 +258,6 @@ type TenantStatus struct {
 	// namespace is the tenant's namespace.
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
-
-	// conditions: Ready, Reconciling, Stalled, Isolated, SecretStoreReady, DeletionBlocked.
-	// +optional
-	// +listType=map
-	// +listMapKey=type
-	Conditions []metav1.Condition `json:"conditions,omitempty"`
 
 	// closure records the closure timeline once the tenant is Closed.
 	// +optional
@@ -275,7 +276,10 @@ type TenantStatus struct {
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 // +kubebuilder:validation:XValidation:rule="self.metadata.name.size() <= 56 && self.metadata.name.matches('^[a-z0-9]([-a-z0-9]*[a-z0-9])?$')",message="Tenant name must be a DNS label (lowercase letters, digits, '-') of at most 56 characters, so that its namespace 'tenant-<name>' fits the 63-character limit"
 type Tenant struct {
-	metav1.TypeMeta   `json:",inline"`
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is the standard object metadata.
+	// +optional
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
 	// spec is the desired state of the tenant.
@@ -297,7 +301,7 @@ type TenantList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Tenant{}, &TenantList{})
+	objectTypes = append(objectTypes, &Tenant{}, &TenantList{})
 }
 
 // DefaultGracePeriodDays is the closure grace period when the spec sets none.

@@ -68,7 +68,7 @@ func main() {
 	for _, n := range o.tenants {
 		r, err := runOne(o, n)
 		if err != nil {
-			fatal(fmt.Errorf("N=%d: %w", n, err))
+			fatal(fmt.Errorf("the run with N=%d: %w", n, err))
 		}
 		results = append(results, r)
 	}

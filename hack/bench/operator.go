@@ -93,7 +93,7 @@ func startOperator(o options, dir, logName, cfgPath string) (*operatorProcess, e
 	}
 	select {
 	case err := <-p.done:
-		return nil, fmt.Errorf("the operator exited at start (%v); see %s", err, filepath.Join(dir, logName))
+		return nil, fmt.Errorf("the operator exited at start (%w); see %s", err, filepath.Join(dir, logName))
 	default:
 	}
 	return p, nil
@@ -104,11 +104,11 @@ func (p *operatorProcess) stop() error {
 	p.sampled.Wait()
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-p.done:
+	case <-p.done: //nolint:errcheck // stopped as asked; its exit status after SIGTERM says nothing more
 		return nil
 	case <-time.After(30 * time.Second):
 		_ = p.cmd.Process.Kill()
-		<-p.done
+		<-p.done //nolint:errcheck // killed: the exit status is the kill's
 		return errors.New("the operator did not stop within 30 s of SIGTERM")
 	}
 }

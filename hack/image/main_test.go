@@ -334,7 +334,7 @@ func layerFiles(t *testing.T, img v1.Image) ([]file, map[string][]byte) {
 	tr := tar.NewReader(rc)
 	for {
 		h, err := tr.Next()
-		if err == io.EOF {
+		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {

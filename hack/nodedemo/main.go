@@ -78,7 +78,7 @@ func demo(w *realnode.World) error {
 		}
 		return ready(tn.Status.Conditions)
 	}); err != nil {
-		return fmt.Errorf("Tenant acme Ready: %w", err)
+		return fmt.Errorf("waiting for Tenant acme to be Ready: %w", err)
 	}
 	show(w, "get", "tenant", "acme")
 	show(w, "get", "networkpolicies,resourcequota,secretstores", "-n", "tenant-acme")
@@ -100,7 +100,7 @@ func demo(w *realnode.World) error {
 		}
 		return ready(intg.Status.Conditions)
 	}); err != nil {
-		return fmt.Errorf("Integration Ready: %w", err)
+		return fmt.Errorf("waiting for the Integration to be Ready: %w", err)
 	}
 	show(w, "get", "integrations,externalsecrets,cronjobs", "-n", "tenant-acme")
 
@@ -144,7 +144,7 @@ func demo(w *realnode.World) error {
 		}
 		return dr.Status.Phase == workspacesv1alpha1.RequestPhaseCompleted, string(dr.Status.Phase)
 	}); err != nil {
-		return fmt.Errorf("Erasure Completed: %w", err)
+		return fmt.Errorf("waiting for the Erasure to complete: %w", err)
 	}
 	show(w, "get", "datarequest", "erase-alice")
 	msg, err := w.PodMessage("tenant-acme", dr.Status.Jobs[0].Name)

@@ -269,7 +269,7 @@ func deniedBy(err error, policy, want string) error {
 	}
 	msg := err.Error()
 	if !apierrors.IsForbidden(err) && !apierrors.IsInvalid(err) || !strings.Contains(msg, deniedByPolicy) || !strings.Contains(msg, "'"+policy+"'") {
-		return fmt.Errorf("refused, but not by admission policy %s: %v", policy, err)
+		return fmt.Errorf("refused, but not by admission policy %s: %w", policy, err)
 	}
 	if !strings.Contains(msg, want) {
 		return fmt.Errorf("refused by %s, but the message does not say %q: %s", policy, want, msg)

@@ -365,7 +365,9 @@ func (c *Config) Validate() field.ErrorList {
 		if _, ok := st.Spec["provider"]; !ok {
 			errs = append(errs, field.Required(p.Child("spec", "provider"), "the SecretStore's provider"))
 		}
-		if raw, _ := json.Marshal(st.Spec); !strings.Contains(string(raw), TenantPlaceholder) {
+		if raw, err := json.Marshal(st.Spec); err != nil {
+			errs = append(errs, field.Invalid(p.Child("spec"), "", err.Error()))
+		} else if !strings.Contains(string(raw), TenantPlaceholder) {
 			errs = append(errs, field.Invalid(p.Child("spec"), "", "must contain "+TenantPlaceholder+
 				" (in a path, role or similar), so a tenant's store can reach only that tenant's secrets"))
 		}

@@ -37,9 +37,10 @@ var (
 	_ flag.Value = (*Keep)(nil)
 )
 
-// String and Set make a Mounted a flag value: its path.
+// String is the path, as a flag value.
 func (m *Mounted) String() string { return m.Path }
 
+// Set reads the path from a flag value; what it is mounted from is the operator's business, not the command line's.
 func (m *Mounted) Set(v string) error {
 	m.Path, m.From = strings.TrimSpace(v), nil
 	return nil

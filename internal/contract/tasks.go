@@ -107,12 +107,22 @@ type Retention struct {
 	Database Mounted                           `flag:"database-dsn-file" required:"true" usage:"file holding the PostgreSQL DSN"`
 }
 
-// Task implementations: each struct names its task.
-func (*Sync) Task() Task      { return TaskSync }
-func (*Erase) Task() Task     { return TaskErase }
-func (*Rectify) Task() Task   { return TaskRectify }
-func (*Export) Task() Task    { return TaskExport }
-func (*Purge) Task() Task     { return TaskPurge }
+// Task is TaskSync.
+func (*Sync) Task() Task { return TaskSync }
+
+// Task is TaskErase.
+func (*Erase) Task() Task { return TaskErase }
+
+// Task is TaskRectify.
+func (*Rectify) Task() Task { return TaskRectify }
+
+// Task is TaskExport.
+func (*Export) Task() Task { return TaskExport }
+
+// Task is TaskPurge.
+func (*Purge) Task() Task { return TaskPurge }
+
+// Task is TaskRetention.
 func (*Retention) Task() Task { return TaskRetention }
 
 // New returns empty inputs of a task, for the worker to parse its command line into.

@@ -89,7 +89,7 @@ func StartWith(o Options) (*Server, error) {
 		u, err := user.Lookup("postgres")
 		if err != nil {
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("running as root, and no postgres user to run the server as (%v): %w", err, ErrNoPostgres)
+			return nil, fmt.Errorf("running as root, and no postgres user to run the server as (%w): %w", err, ErrNoPostgres)
 		}
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
@@ -113,7 +113,7 @@ func StartWith(o Options) (*Server, error) {
 	if out, err := s.run("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C",
 		"--no-sync"); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("initdb: %v\n%s", err, out)
+		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
 	if len(o.TrustCIDRs) > 0 {
 		var hba strings.Builder
@@ -137,7 +137,7 @@ func StartWith(o Options) (*Server, error) {
 	if out, err := s.run("pg_ctl", "-D", data, "-l", logFile, "-w", "-t", "60", "-o", opts, "start"); err != nil {
 		log, _ := os.ReadFile(logFile)
 		s.Stop()
-		return nil, fmt.Errorf("pg_ctl start: %v\n%s\n%s", err, out, log)
+		return nil, fmt.Errorf("pg_ctl start: %w\n%s\n%s", err, out, log)
 	}
 	s.dsn = fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", net.JoinHostPort(addr, strconv.Itoa(port)))
 	return s, nil

@@ -32,7 +32,7 @@ func BenchmarkUpsertOrders(b *testing.B) {
 			calls[i] = batch(i)
 		}
 		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
+		for i := range b.N {
 			if n, err := s.UpsertOrders(ctx, tenant, tiktok, calls[i]); err != nil || n != perCall {
 				b.Fatalf("written %d, %v", n, err)
 			}
@@ -46,7 +46,7 @@ func BenchmarkUpsertOrders(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
-		for i := 0; i < b.N; i++ {
+		for range b.N {
 			if n, err := s.UpsertOrders(ctx, tenant, tiktok, rows); err != nil || n != 0 {
 				b.Fatalf("written %d, %v", n, err)
 			}
@@ -121,11 +121,11 @@ func BenchmarkEraseOneSubjectOfMillionOrders(b *testing.B) {
 		b.Fatalf("tenant holds %d orders, %v", orders, err)
 	}
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for i := range b.N {
 		b.StopTimer()
 		subject := Pseudonymize(testKey, KindEmail, fmt.Sprintf("bench-subject-%d-%d@example.com", b.N, i))
 		var subjectOrders []Order
-		for j := 0; j < 5; j++ {
+		for j := range 5 {
 			subjectOrders = append(subjectOrders, Order{ExternalID: fmt.Sprintf("x%d-%d-%d", b.N, i, j), Status: "PAID", BuyerPseudonym: subject,
 				BuyerName: "Subject", BuyerEmail: "subject@example.com", ShippingAddress: addr("Subjectstr. 1")})
 		}

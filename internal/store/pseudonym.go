@@ -41,7 +41,7 @@ func validPseudonym(p string) bool {
 	if len(p) != sha256.Size*2 {
 		return false
 	}
-	for i := 0; i < len(p); i++ {
+	for i := range len(p) {
 		c := p[i]
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
 			return false

@@ -214,7 +214,7 @@ func (e *Env) startProcess(name, path string, logTo *os.File, args ...string) er
 	e.procs = append(e.procs, p)
 	select {
 	case err := <-p.done:
-		return fmt.Errorf("%s exited at start: %v", name, err)
+		return fmt.Errorf("%s exited at start: %w", name, err)
 	case <-time.After(time.Second):
 	}
 	return nil
@@ -225,10 +225,10 @@ func (e *Env) Stop() error {
 	for _, p := range e.procs {
 		_ = p.cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-p.done:
+		case <-p.done: //nolint:errcheck // stopped as asked; its exit status after SIGINT says nothing more
 		case <-time.After(10 * time.Second):
 			_ = p.cmd.Process.Kill()
-			<-p.done
+			<-p.done //nolint:errcheck // killed: the exit status is the kill's
 		}
 	}
 	err := e.Environment.Stop()

@@ -182,12 +182,6 @@ func (p *prober) reaches(t *testing.T, target string, want bool) bool {
 	}
 }
 
-// canConnect starts a prober with labels in ns and reports whether it reaches target, expecting want.
-func canConnect(t *testing.T, ns string, labels map[string]string, target string, want bool) bool {
-	t.Helper()
-	return newProber(t, ns, labels).reaches(t, target, want)
-}
-
 // jobTerminationMessage waits for the Job to finish and returns whether it succeeded and its Pod's termination
 // message (the worker's JSON result).
 func jobTerminationMessage(t *testing.T, ns, name string, timeout time.Duration) (bool, string) {

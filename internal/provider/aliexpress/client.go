@@ -293,7 +293,7 @@ func (c *Client) parse(r call, resp *http.Response, raw []byte) (json.RawMessage
 	if a, ok := httpretry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now()); ok {
 		after = a
 	}
-	if kind == ErrRateLimited {
+	if errors.Is(kind, ErrRateLimited) {
 		e.RetryAfter = after
 	}
 	return nil, httpretry.Retry(e, after)

@@ -311,7 +311,7 @@ func assertNoSecrets(t *testing.T, err error, secrets ...string) {
 				t.Errorf("error %q contains secret %q", e.Error(), s)
 			}
 		}
-		switch u := e.(type) {
+		switch u := e.(type) { //nolint:errorlint // walks the error tree by hand, one wrapper at a time
 		case interface{ Unwrap() error }:
 			walk(u.Unwrap())
 		case interface{ Unwrap() []error }:

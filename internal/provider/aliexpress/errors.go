@@ -124,7 +124,7 @@ var banSeconds = regexp.MustCompile(`(\d+) more seconds?`)
 
 // classify maps an HTTP status and platform error to a Kind, says whether another attempt may succeed, and how long
 // the platform asked to wait.
-func classify(status int, code, subCode, message string) (kind error, retry bool, after time.Duration) {
+func classify(status int, code, subCode, message string) (kind error, retry bool, after time.Duration) { //nolint:revive,staticcheck // kind classifies the platform's failure (a Kind for errors.Is); classify itself cannot fail
 	switch {
 	case rateLimitCodes[code]:
 		if m := banSeconds.FindStringSubmatch(message); m != nil {

@@ -130,7 +130,10 @@ func (c *Client) GetOrder(ctx context.Context, orderID string) (Order, error) {
 		return Order{}, &Error{Op: op, Err: errors.New("order ID must be decimal digits")}
 	}
 	// The ID goes out as a JSON number, as the API wants; json.Number keeps all its digits.
-	param, _ := json.Marshal(map[string]any{"order_id": json.Number(orderID)})
+	param, err := json.Marshal(map[string]any{"order_id": json.Number(orderID)})
+	if err != nil {
+		return Order{}, &Error{Op: op, Err: err}
+	}
 	resp, err := c.do(ctx, call{api: apiOrderInfo, op: op, params: map[string]string{"param1": string(param)}})
 	if err != nil {
 		return Order{}, err

@@ -232,7 +232,7 @@ func TestListStopsAtCallbackErrorAndReturnsIt(t *testing.T) {
 
 	calls := 0
 	until, err := c.ListOrders(context.Background(), since, func(Order) error { calls++; return stop })
-	if err != stop || !until.IsZero() || calls != 1 || len(g.seen()) != 1 {
+	if err != stop || !until.IsZero() || calls != 1 || len(g.seen()) != 1 { //nolint:errorlint // the callback's own error, not wrapped
 		t.Fatalf("ListOrders = %v, %v after %d calls and %d requests; want the callback's error, no bound, 1 and 1",
 			until, err, calls, len(g.seen()))
 	}

@@ -15,10 +15,10 @@ import (
 // RetryableStatus reports whether an HTTP status is worth another attempt: 429 and the 5xx a server may recover from.
 // 501 and 505 say the request can never work, so they are not retried.
 func RetryableStatus(code int) bool {
-	switch {
-	case code == http.StatusTooManyRequests:
+	switch code {
+	case http.StatusTooManyRequests:
 		return true
-	case code == http.StatusNotImplemented, code == http.StatusHTTPVersionNotSupported:
+	case http.StatusNotImplemented, http.StatusHTTPVersionNotSupported:
 		return false
 	default:
 		return code >= 500 && code <= 599

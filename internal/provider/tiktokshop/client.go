@@ -243,7 +243,7 @@ func (c *Client) parse(r call, resp *http.Response, raw []byte) (json.RawMessage
 		return nil, e
 	}
 	after, _ := httpretry.ParseRetryAfter(resp.Header.Get("Retry-After"), c.now())
-	if kind == ErrRateLimited {
+	if errors.Is(kind, ErrRateLimited) {
 		e.RetryAfter = after
 	}
 	return nil, httpretry.Retry(e, after)

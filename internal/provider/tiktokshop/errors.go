@@ -110,7 +110,7 @@ const (
 )
 
 // classify maps an HTTP status and platform code to a Kind, and says whether another attempt may succeed.
-func classify(status, code int, message string) (kind error, retry bool) {
+func classify(status, code int, message string) (kind error, retry bool) { //nolint:revive // kind classifies the platform's failure (a Kind for errors.Is); classify itself cannot fail
 	switch code {
 	case codeRateLimited:
 		return ErrRateLimited, true

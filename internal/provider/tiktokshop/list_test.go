@@ -199,7 +199,7 @@ func TestListStopsAtCallbackErrorAndReturnsIt(t *testing.T) {
 
 	calls := 0
 	until, err := c.ListOrders(context.Background(), since, func(Order) error { calls++; return stop })
-	if err != stop || !until.IsZero() {
+	if err != stop || !until.IsZero() { //nolint:errorlint // the callback's error unchanged, not wrapped
 		t.Fatalf("ListOrders = %v, %v; want the callback's error unchanged and no bound", until, err)
 	}
 	if calls != 1 || len(f.seen()) != 1 {

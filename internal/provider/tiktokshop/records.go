@@ -125,7 +125,7 @@ type wireShop struct {
 }
 
 func (w wireShop) record() Shop {
-	return Shop{ID: w.ID, Name: w.Name, Region: w.Region, Cipher: w.Cipher, Code: w.Code, SellerType: w.SellerType}
+	return Shop(w)
 }
 
 type wireProduct struct {

@@ -135,7 +135,7 @@ func (s *World) addTestHosts() error {
 	for _, a := range []string{TikTokAddr, AliExpressAddr, DatabaseAddr} {
 		out, err := exec.Command("ip", "addr", "replace", a+"/32", "dev", "lo").CombinedOutput()
 		if err != nil {
-			return fmt.Errorf("ip addr replace %s dev lo: %v: %s", a, err, out)
+			return fmt.Errorf("ip addr replace %s dev lo: %w: %s", a, err, out)
 		}
 	}
 	return nil
@@ -216,7 +216,7 @@ func (s *World) installESO() error {
 		return err
 	}
 	repo, tag := s.esoImage()
-	_, err = s.helm("upgrade", "--install", "external-secrets", chart, "--namespace", ESONamespace, "--create-namespace",
+	err = s.helm("upgrade", "--install", "external-secrets", chart, "--namespace", ESONamespace, "--create-namespace",
 		"--set", "installCRDs=false", "--set", "webhook.create=false", "--set", "certController.create=false",
 		"--set", "image.repository="+repo, "--set", "image.tag="+tag, "--set", "image.pullPolicy=Never",
 		"--set", "concurrent=1", "--wait", "--timeout", "4m")
@@ -234,12 +234,12 @@ func (s *World) installOperator() error {
 	if err := os.WriteFile(file, values, 0o600); err != nil {
 		return err
 	}
-	_, err = s.helm("upgrade", "--install", "workspace-operator", filepath.Join(s.env["E2E_REPO"], "charts/workspace-operator"),
+	err = s.helm("upgrade", "--install", "workspace-operator", filepath.Join(s.env["E2E_REPO"], "charts/workspace-operator"),
 		"--namespace", OperatorNamespace, "--create-namespace", "-f", file, "--wait", "--timeout", "4m")
 	return err
 }
 
-// databaseDSN is the DSN every tenant's secret backend holds for the worker.
+// DatabaseDSN is the DSN every tenant's secret backend holds for the worker.
 func DatabaseDSN() string {
 	return fmt.Sprintf("postgres://postgres@%s/postgres?sslmode=disable", net.JoinHostPort(DatabaseAddr, fmt.Sprint(DatabasePort)))
 }
@@ -325,22 +325,23 @@ func copyChartWithoutDependencies(src, dst string) (string, error) {
 	return dst, err
 }
 
+// Kubectl runs kubectl against the node's cluster and returns its output; on failure the error carries it too.
 func (s *World) Kubectl(args ...string) (string, error) {
 	cmd := exec.Command(s.env["E2E_KUBECTL"], append([]string{"--kubeconfig", s.env["KUBECONFIG"]}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return string(out), fmt.Errorf("kubectl %s: %v: %s", strings.Join(args, " "), err, out)
+		return string(out), fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, out)
 	}
 	return string(out), nil
 }
 
-func (s *World) helm(args ...string) (string, error) {
+// helm runs helm against the node's cluster; its error carries helm's output.
+func (s *World) helm(args ...string) error {
 	cmd := exec.Command(s.env["E2E_HELM"], append([]string{"--kubeconfig", s.env["KUBECONFIG"]}, args...)...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("helm %s: %v: %s", strings.Join(args, " "), err, out)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("helm %s: %w: %s", strings.Join(args, " "), err, out)
 	}
-	return string(out), nil
+	return nil
 }
 
 // Poll calls f every second until it reports done, and returns f's last word as an error after timeout.
