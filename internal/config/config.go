@@ -339,10 +339,8 @@ func (c *Config) Validate() field.ErrorList {
 		}
 		for feat, f := range prov.Features {
 			fp := pp.Child("features").Key(string(feat))
-			switch feat {
-			case workspacesv1alpha1.FeatureProducts, workspacesv1alpha1.FeatureOrders, workspacesv1alpha1.FeatureFulfillment, workspacesv1alpha1.FeatureReturns:
-			default:
-				errs = append(errs, field.NotSupported(fp, feat, []string{"products", "orders", "fulfillment", "returns"}))
+			if !slices.Contains(workspacesv1alpha1.Features, feat) {
+				errs = append(errs, field.NotSupported(fp, feat, workspacesv1alpha1.Features))
 			}
 			if len(f.Scopes) == 0 {
 				errs = append(errs, field.Required(fp.Child("scopes"), "the platform scopes the feature needs"))

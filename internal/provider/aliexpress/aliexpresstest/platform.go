@@ -12,6 +12,8 @@
 package aliexpresstest
 
 import (
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -26,15 +28,15 @@ import (
 	"github.com/alitok/workspace-operator/internal/provider/providertest"
 )
 
-// The features, named as the worker's --feature flag names them.
+// The features, as the API names them (and the worker's --feature flag).
 const (
-	FeatureProducts = "products"
-	FeatureOrders   = "orders"
+	FeatureProducts = string(workspacesv1alpha1.FeatureProducts)
+	FeatureOrders   = string(workspacesv1alpha1.FeatureOrders)
 	// FeatureFulfillment's records are order details: AliExpress has no shipment list, so a fulfillment sync
 	// walks the orders and fetches each one's details, which carry its shipments and address.
-	FeatureFulfillment = "fulfillment"
+	FeatureFulfillment = string(workspacesv1alpha1.FeatureFulfillment)
 	// FeatureReturns' records are disputes ("issues").
-	FeatureReturns = "returns"
+	FeatureReturns = string(workspacesv1alpha1.FeatureReturns)
 )
 
 // The business APIs the platform serves.

@@ -10,6 +10,8 @@
 package tiktokshoptest
 
 import (
+	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -24,12 +26,12 @@ import (
 	"github.com/alitok/workspace-operator/internal/provider/providertest"
 )
 
-// The features, named as the worker's --feature flag names them.
+// The features, as the API names them (and the worker's --feature flag).
 const (
-	FeatureProducts    = "products"
-	FeatureOrders      = "orders"
-	FeatureFulfillment = "fulfillment"
-	FeatureReturns     = "returns"
+	FeatureProducts    = string(workspacesv1alpha1.FeatureProducts)
+	FeatureOrders      = string(workspacesv1alpha1.FeatureOrders)
+	FeatureFulfillment = string(workspacesv1alpha1.FeatureFulfillment)
+	FeatureReturns     = string(workspacesv1alpha1.FeatureReturns)
 )
 
 // The API paths the platform serves.
