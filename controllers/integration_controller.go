@@ -92,7 +92,8 @@ func (r *IntegrationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 		}
 		err = r.reconcileNormal(ctx, s)
 	} else if err = r.reconcileDelete(ctx, s); err == nil {
-		err = p.removeFinalizer(ctx, i, IntegrationFinalizer)
+		// Revoked: nothing is left to summarize, and the object goes once the finalizer does.
+		return ctrl.Result{}, p.removeFinalizer(ctx, i, IntegrationFinalizer)
 	}
 	r.setStatus(s, err)
 	return resultOf(s.requeue, err)
