@@ -21,6 +21,11 @@ const (
 	ConfirmPurgeAnnotation = "workspaces.alitok.ai/confirm-purge"
 	// SyncNowAnnotation on an Integration, with a new value each time, starts one sync Job per feature at once.
 	SyncNowAnnotation = "workspaces.alitok.ai/sync-now"
+	// RevokedAnnotation on an Integration says the seller revoked the app's access on the platform's side, and
+	// when (RFC 3339): the webhook receiver sets it on a verified deauthorization. The operator then stops syncing
+	// and applies onDisconnect as if the Integration had been deleted, keeping the object as the record. Removing
+	// the annotation after the seller authorized again reconnects it.
+	RevokedAnnotation = "workspaces.alitok.ai/revoked-at"
 )
 
 // Condition types shared by the kinds. Ready is the summary; Reconciling and Stalled are abnormal-true
