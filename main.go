@@ -180,9 +180,10 @@ func run(args []string) error {
 		return fmt.Errorf("setting up the Tenant controller: %w", err)
 	}
 	if err := (&controllers.IntegrationReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("workspace-operator"),
-		Config:   cfg,
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("workspace-operator"),
+		Config:    cfg,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: *intgWorkers}); err != nil {
 		return fmt.Errorf("setting up the Integration controller: %w", err)
 	}
@@ -194,7 +195,7 @@ func run(args []string) error {
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 2}); err != nil {
 		return fmt.Errorf("setting up the DataRequest controller: %w", err)
 	}
-	if err := crmetrics.Registry.Register(controllers.NewMetrics(mgr.GetClient(), time.Now)); err != nil {
+	if err := crmetrics.Registry.Register(controllers.NewMetrics(mgr.GetClient(), time.Now, cfg.NamespacePrefix)); err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {

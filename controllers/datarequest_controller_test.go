@@ -438,7 +438,7 @@ func TestOverdueRequestsAreFlagged(t *testing.T) {
 	operatorReconcileRequest(t, onTime.Name)
 	eventually(t, waitTimeout, requestCondition(onTime.Name, workspacesv1alpha1.ConditionOverdue, metav1.ConditionTrue, workspacesv1alpha1.ReasonOverdue))
 
-	m := NewMetrics(k8s, clock.Now)
+	m := NewMetrics(k8s, clock.Now, opConfig.NamespacePrefix)
 	families := gatherMetrics(t, m)
 	if got := families["workspace_datarequests_overdue"]; got < 2 {
 		t.Errorf("workspace_datarequests_overdue = %v, want at least 2", got)

@@ -43,8 +43,10 @@ const IntegrationFinalizer = "workspaces.alitok.ai/integration"
 // policy and one sync CronJob per enabled feature.
 type IntegrationReconciler struct {
 	client.Client
-	Recorder recorder.EventRecorder
-	Config   *config.Config
+	// APIReader reads what the cache does not hold: when the credentials Secret last changed (metadata only).
+	APIReader client.Reader
+	Recorder  recorder.EventRecorder
+	Config    *config.Config
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -100,10 +102,16 @@ func (r *IntegrationReconciler) Reconcile(ctx context.Context, req ctrl.Request)
 }
 
 func (r *IntegrationReconciler) reconcileNormal(ctx context.Context, s *integrationScope) error {
+	if at := s.intg.Annotations[workspacesv1alpha1.RevokedAnnotation]; at != "" {
+		return r.reconcileRevoked(ctx, s, at)
+	}
+	// Reconnected after a revocation: what the disconnect recorded no longer holds.
+	s.intg.Status.Disconnect = nil
 	err := runSteps(ctx, s,
 		always(r.resolveTenant),
 		always(r.validate),
 		always(r.reconcileCredentials),
+		always(r.reconcileCredentialsValidity),
 		always(r.reconcileAccess),
 		always(r.reconcileEgress),
 		always(r.reconcileCronJobs),
@@ -374,23 +382,30 @@ func (r *IntegrationReconciler) failureMessage(ctx context.Context, j *batchv1.J
 	return fmt.Sprintf("Job %s failed: %s", j.Name, truncate(msg, maxFailureMessage)), nil
 }
 
-// reconcileDelete revokes the integration: with onDisconnect: Purge its synced data is purged first (a failure
-// is shown and retried with backoff), then its CronJobs, Jobs, credentials, access and egress go. It returns nil
-// once the finalizer may go.
+// reconcileDelete disconnects a deleted Integration. It returns nil once the finalizer may go.
 func (r *IntegrationReconciler) reconcileDelete(ctx context.Context, s *integrationScope) error {
-	i := s.intg
-	if !controllerutil.ContainsFinalizer(i, IntegrationFinalizer) {
+	if !controllerutil.ContainsFinalizer(s.intg, IntegrationFinalizer) {
 		return nil
 	}
+	return r.disconnect(ctx, s, "the Integration was deleted")
+}
+
+// disconnect applies onDisconnect and revokes the integration: with Purge its synced data is purged first (a
+// failure is shown and retried with backoff), then its CronJobs, Jobs, credentials, access and egress go. A
+// deleted Integration and one revoked on the platform's side go the same way.
+func (r *IntegrationReconciler) disconnect(ctx context.Context, s *integrationScope, why string) error {
+	i := s.intg
 	ns := &corev1.Namespace{}
 	nsErr := r.Get(ctx, client.ObjectKey{Name: i.Namespace}, ns)
 	namespaceGoing := apierrors.IsNotFound(nsErr) || (nsErr == nil && !ns.DeletionTimestamp.IsZero())
 	// A namespace being deleted takes everything with it, and the tenant's purge covers its data; a Job
 	// could not even be created there.
 	if i.GetOnDisconnect() == workspacesv1alpha1.OnDisconnectPurge && !namespaceGoing {
-		if err := r.resolveTenant(ctx, s); err != nil {
-			if _, bad := asStalled(err); !bad {
-				return err
+		if s.tenant == nil {
+			if err := r.resolveTenant(ctx, s); err != nil {
+				if _, bad := asStalled(err); !bad {
+					return err
+				}
 			}
 		}
 		if s.tenant != nil {
@@ -408,8 +423,33 @@ func (r *IntegrationReconciler) reconcileDelete(ctx context.Context, s *integrat
 		}
 	}
 	logf.FromContext(ctx).Info("revoking the integration: deleting its credentials, access, egress and sync CronJobs",
-		"integration", i.Name, "namespace", i.Namespace, "reason", "the Integration was deleted")
+		"integration", i.Name, "namespace", i.Namespace, "reason", why)
 	return r.revoke(ctx, i)
+}
+
+// reconcileRevoked handles an Integration the seller revoked on the platform's side (RevokedAnnotation): syncing
+// stops and onDisconnect is applied as if it had been deleted, while the object stays as the record. It ends
+// Stalled: a person deletes it, or removes the annotation once the seller authorized the app again.
+func (r *IntegrationReconciler) reconcileRevoked(ctx context.Context, s *integrationScope, at string) error {
+	i := s.intg
+	prev := meta.FindStatusCondition(i.Status.Conditions, workspacesv1alpha1.ConditionCredentialsValid)
+	msg := fmt.Sprintf("the seller revoked the app's access on %s at %s", i.Spec.Provider, at)
+	setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionCredentialsValid, metav1.ConditionFalse, workspacesv1alpha1.ReasonRevoked, msg)
+	if prev == nil || prev.Reason != workspacesv1alpha1.ReasonRevoked {
+		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, workspacesv1alpha1.ReasonRevoked, "Revoke", "%s: syncing stops and onDisconnect (%s) is applied", msg, i.GetOnDisconnect())
+	}
+	if d := i.Status.Disconnect; d == nil || d.DisconnectedAt == nil {
+		if err := r.disconnect(ctx, s, "the seller revoked access on the platform"); err != nil {
+			return err
+		}
+		if i.Status.Disconnect == nil {
+			i.Status.Disconnect = &workspacesv1alpha1.DisconnectStatus{}
+		}
+		i.Status.Disconnect.DisconnectedAt = &metav1.Time{Time: r.Now().Truncate(time.Second)}
+	}
+	return stalled(workspacesv1alpha1.ReasonRevoked, "%s: syncing stopped, credentials deleted, onDisconnect: %s applied. "+
+		"Delete the Integration, or remove the annotation %s once the seller authorized the app again to reconnect it",
+		msg, i.GetOnDisconnect(), workspacesv1alpha1.RevokedAnnotation)
 }
 
 // suspendAll suspends every sync CronJob of the integration.

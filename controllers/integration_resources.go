@@ -118,11 +118,12 @@ func desiredReaderBinding(i *workspacesv1alpha1.Integration, tenant string) *rba
 // tenant's DNS policy. NetworkPolicy matches IP addresses, not host names: it cannot tell the provider's API
 // from any other public HTTPS server, so it admits port 443 on every address except the excluded ranges
 // (private, link-local, loopback, cluster). Restricting to the provider's host names needs an egress proxy or
-// an FQDN-aware network plugin.
+// an FQDN-aware network plugin; the policy names the provider's hosts for one (APIHostsAnnotation).
 func desiredEgressPolicy(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant string) *networkingv1ac.NetworkPolicyApplyConfiguration {
 	port := intstr.FromInt32(httpsPort)
 	return networkingv1ac.NetworkPolicy(egressPolicyName(i.Name), i.Namespace).
 		WithLabels(integrationLabels(tenant, i.Name, componentNetworkPolicy)).
+		WithAnnotations(map[string]string{workspacesv1alpha1.APIHostsAnnotation: strings.Join(cfg.Providers[i.Spec.Provider].APIHosts, ",")}).
 		WithSpec(networkingv1ac.NetworkPolicySpec().
 			// The integration's sync Pods only: its purge Job needs the database, not the internet.
 			WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{

@@ -105,3 +105,14 @@ func TestSyncJobsCallTheConfiguredAPIBaseURL(t *testing.T) {
 		t.Errorf("an AliExpress sync was given another provider's base URL %q", got)
 	}
 }
+
+// A NetworkPolicy cannot name hosts; the egress policy carries the provider's API hosts for a tool that can.
+func TestEgressPolicyNamesTheProvidersHosts(t *testing.T) {
+	cfg := config.Default()
+	i := &workspacesv1alpha1.Integration{ObjectMeta: metav1.ObjectMeta{Name: "shop", Namespace: "tenant-acme"},
+		Spec: workspacesv1alpha1.IntegrationSpec{Provider: workspacesv1alpha1.ProviderTikTokShop}}
+	got := desiredEgressPolicy(cfg, i, "acme").Annotations[workspacesv1alpha1.APIHostsAnnotation]
+	if want := strings.Join(cfg.Providers[workspacesv1alpha1.ProviderTikTokShop].APIHosts, ","); got != want || got == "" {
+		t.Errorf("%s = %q, want %q", workspacesv1alpha1.APIHostsAnnotation, got, want)
+	}
+}

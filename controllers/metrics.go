@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -14,17 +15,19 @@ import (
 // Metrics reports the privacy team's figures on the manager's metrics endpoint. It reads the cache at
 // scrape time, so the figures are never stale and no reconcile has to remember to update them.
 type Metrics struct {
-	reader client.Reader
-	now    func() time.Time
+	reader          client.Reader
+	now             func() time.Time
+	namespacePrefix string
 
-	requests, overdue, nextDeadline, lastRetention *prometheus.Desc
+	requests, overdue, nextDeadline, lastRetention, tokenExpiry *prometheus.Desc
 }
 
 // NewMetrics returns the collector; register it with controller-runtime's metrics registry.
-func NewMetrics(reader client.Reader, now func() time.Time) *Metrics {
+func NewMetrics(reader client.Reader, now func() time.Time, namespacePrefix string) *Metrics {
 	return &Metrics{
-		reader: reader,
-		now:    now,
+		reader:          reader,
+		now:             now,
+		namespacePrefix: namespacePrefix,
 		requests: prometheus.NewDesc("workspace_datarequests", "DataRequests by type and phase.",
 			[]string{"type", "phase"}, nil),
 		overdue: prometheus.NewDesc("workspace_datarequests_overdue", "Unfinished DataRequests past their due date.", nil, nil),
@@ -32,6 +35,9 @@ func NewMetrics(reader client.Reader, now func() time.Time) *Metrics {
 			"Seconds until the nearest due date of an unfinished DataRequest (negative when past).", nil, nil),
 		lastRetention: prometheus.NewDesc("workspace_tenant_retention_last_success_timestamp_seconds",
 			"When each tenant's retention job last succeeded (Unix time).", []string{"tenant"}, nil),
+		tokenExpiry: prometheus.NewDesc("workspace_integration_token_expiry_seconds",
+			"Seconds until each Integration's platform access token expires (negative when expired), as its last sync reported.",
+			[]string{"tenant", "integration"}, nil),
 	}
 }
 
@@ -41,6 +47,7 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.overdue
 	ch <- m.nextDeadline
 	ch <- m.lastRetention
+	ch <- m.tokenExpiry
 }
 
 // Collect implements prometheus.Collector.
@@ -57,6 +64,16 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 		for _, cj := range cronJobs.Items {
 			if t := cj.Status.LastSuccessfulTime; t != nil {
 				ch <- prometheus.MustNewConstMetric(m.lastRetention, prometheus.GaugeValue, float64(t.Unix()), cj.Labels[workspacesv1alpha1.TenantLabel])
+			}
+		}
+	}
+	integrations := &workspacesv1alpha1.IntegrationList{}
+	if err := m.reader.List(ctx, integrations, client.UnsafeDisableDeepCopy); err == nil {
+		now := m.now()
+		for _, i := range integrations.Items {
+			if t := i.Status.TokenExpiresAt; t != nil {
+				tenant := strings.TrimPrefix(i.Namespace, m.namespacePrefix)
+				ch <- prometheus.MustNewConstMetric(m.tokenExpiry, prometheus.GaugeValue, t.Sub(now).Seconds(), tenant, i.Name)
 			}
 		}
 	}

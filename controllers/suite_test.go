@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"path"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -154,10 +155,11 @@ func startOperator() (*runningOperator, error) {
 		return nil, err
 	}
 	if err := (&IntegrationReconciler{
-		Client:   mgr.GetClient(),
-		Recorder: mgr.GetEventRecorder("workspace-operator"),
-		Config:   opConfig,
-		Now:      clock.Now,
+		Client:    mgr.GetClient(),
+		APIReader: mgr.GetAPIReader(),
+		Recorder:  mgr.GetEventRecorder("workspace-operator"),
+		Config:    opConfig,
+		Now:       clock.Now,
 	}).SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: 4, SkipNameValidation: ptrTo(true)}); err != nil {
 		return nil, err
 	}
@@ -251,10 +253,10 @@ func testConfig() *config.Config {
 	cfg.Jobs.BackoffLimit = 0
 	var data []any
 	for _, tenant := range []string{"${TENANT}"} {
-		for _, key := range []string{"tiktok/main", "aliexpress/main"} {
+		for _, key := range []string{"tiktok/main", "aliexpress/main", "tiktok/reauthorized"} {
 			data = append(data, map[string]any{
 				"key":   "tenants/" + tenant + "/" + key,
-				"value": `{"app_key":"key-` + tenant + `","app_secret":"` + fakeAppSecret + `","access_token":"token-` + tenant + `"}`,
+				"value": `{"app_key":"key-` + tenant + `","app_secret":"` + fakeAppSecret + `","access_token":"token-` + tenant + strings.TrimSuffix("-"+path.Base(key), "-main") + `"}`,
 			})
 		}
 		data = append(data, map[string]any{

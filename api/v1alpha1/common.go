@@ -26,6 +26,11 @@ const (
 	// and applies onDisconnect as if the Integration had been deleted, keeping the object as the record. Removing
 	// the annotation after the seller authorized again reconnects it.
 	RevokedAnnotation = "workspaces.alitok.ai/revoked-at"
+	// APIHostsAnnotation on an Integration's egress NetworkPolicy lists, comma-separated, the host names of its
+	// platform's API (the configuration's providers.*.apiHosts). A NetworkPolicy matches addresses, not names, so
+	// the policy itself admits HTTPS to any public address; an FQDN-aware network plugin or egress proxy can read
+	// the hosts here to narrow it.
+	APIHostsAnnotation = "workspaces.alitok.ai/api-hosts"
 )
 
 // Condition types shared by the kinds. Ready is the summary; Reconciling and Stalled are abnormal-true
@@ -38,6 +43,7 @@ const (
 	ConditionSecretStoreReady = "SecretStoreReady"
 	ConditionDeletionBlocked  = "DeletionBlocked"
 	ConditionCredentialsReady = "CredentialsReady"
+	ConditionCredentialsValid = "CredentialsValid"
 	ConditionOverdue          = "Overdue"
 	ConditionBlocked          = "Blocked"
 )

@@ -156,7 +156,8 @@ type FeatureStatus struct {
 
 // IntegrationStatus is the observed state of an Integration.
 type IntegrationStatus struct {
-	// conditions are the integration's conditions: Ready (the summary), CredentialsReady, Reconciling and Stalled.
+	// conditions are the integration's conditions: Ready (the summary), CredentialsReady (the ExternalSecret
+	// fetched them), CredentialsValid (the platform accepts them), Reconciling and Stalled.
 	// +optional
 	// +listType=map
 	// +listMapKey=type
@@ -180,14 +181,42 @@ type IntegrationStatus struct {
 	// +optional
 	LastHandledSyncNow string `json:"lastHandledSyncNow,omitempty"`
 
-	// disconnect reports the purge run when the Integration is deleted with onDisconnect: Purge.
+	// credentialsCheck says which version of the credentials Secret CredentialsValid speaks of, and since when.
+	// +optional
+	CredentialsCheck *CredentialsCheck `json:"credentialsCheck,omitempty"`
+
+	// tokenExpiresAt is when the access token expires, as the last sync that read the credentials reported.
+	// +optional
+	TokenExpiresAt *metav1.Time `json:"tokenExpiresAt,omitempty"`
+
+	// disconnect reports the purge run when the Integration is deleted with onDisconnect: Purge, or revoked on
+	// the platform's side.
 	// +optional
 	Disconnect *DisconnectStatus `json:"disconnect,omitempty"`
+}
+
+// CredentialsCheck ties the platform's verdict on the credentials to one version of their Secret.
+type CredentialsCheck struct {
+	// secretVersion is the resourceVersion of the credentials Secret the verdict is about; a new version (the
+	// seller authorized the app again) starts a new verdict.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=64
+	SecretVersion string `json:"secretVersion,omitempty"`
+
+	// since is when the operator first saw that version: only syncs started after it count towards the verdict.
+	// +optional
+	Since *metav1.Time `json:"since,omitempty"`
 }
 
 // DisconnectStatus reports the purge of an Integration's data on disconnect.
 type DisconnectStatus struct {
 	PurgeStatus `json:",inline"`
+
+	// disconnectedAt is when onDisconnect was applied and the integration's access revoked, for an Integration
+	// revoked on the platform's side (which stays as the record).
+	// +optional
+	DisconnectedAt *metav1.Time `json:"disconnectedAt,omitempty"`
 }
 
 // Integration is one connected seller account on TikTok Shop or AliExpress, in its tenant's namespace.

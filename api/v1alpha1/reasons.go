@@ -44,6 +44,15 @@ const (
 	ReasonCredentialsPending = "CredentialsPending"
 	ReasonSuspended          = "Suspended"
 	ReasonSyncStarted        = "SyncStarted"
+	// ReasonUnauthorized: the platform refused the credentials on several syncs in a row; syncing is suspended
+	// until the credentials Secret changes (the seller authorized again).
+	ReasonUnauthorized = "Unauthorized"
+	// ReasonAccepted: the last syncs with the current credentials were not refused.
+	ReasonAccepted = "Accepted"
+	// ReasonCredentialsChanged: new credentials, not yet tried by a sync.
+	ReasonCredentialsChanged = "CredentialsChanged"
+	// ReasonRevoked: the seller revoked the app's access on the platform (RevokedAnnotation).
+	ReasonRevoked = "Revoked"
 )
 
 // Reasons of a DataRequest's conditions and events.

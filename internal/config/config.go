@@ -139,7 +139,10 @@ type JobEgress struct {
 
 // Provider describes one platform in the catalog.
 type Provider struct {
-	// APIHosts are the hosts the platform's API is served from; integration pods may reach only these.
+	// APIHosts are the host names the platform's API and token endpoints are served from. NetworkPolicies match
+	// addresses, not names, so they do not limit egress by themselves: the operator writes them on each
+	// Integration's egress NetworkPolicy (annotation workspaces.alitok.ai/api-hosts) for an FQDN-aware network
+	// plugin or egress proxy to enforce.
 	APIHosts []string `json:"apiHosts"`
 	// APIBaseURL is the https:// origin sync Jobs call instead of the platform's own (a sandbox, an egress
 	// proxy); empty: the platform's production API.
@@ -325,7 +328,7 @@ func (c *Config) Validate() field.ErrorList {
 			continue
 		}
 		if len(prov.APIHosts) == 0 {
-			errs = append(errs, field.Required(pp.Child("apiHosts"), "the hosts integration pods may reach"))
+			errs = append(errs, field.Required(pp.Child("apiHosts"), "the host names of the platform's API, for FQDN-aware egress enforcement"))
 		}
 		for i, h := range prov.APIHosts {
 			for _, msg := range validation.IsDNS1123Subdomain(h) {
