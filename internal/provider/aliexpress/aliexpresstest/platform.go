@@ -284,9 +284,10 @@ func (p *Platform) SetCorruptPage(n int) {
 	p.corruptPage = n
 }
 
-// Override hands every call that passes the gateway's checks (app key, timestamp, signature, token, path) to h
-// instead of the platform's own APIs; nil restores them. Client tests script replies this way (call limits,
-// server errors, odd pages) and keep the checks. The request's form is parsed already.
+// Override hands every call that passes the gateway's checks (app key, timestamp, signature, token, path; for a
+// refresh the refresh token instead of the token) to h instead of the platform's own APIs; nil restores them.
+// Client tests script replies this way (call limits, server errors, odd pages) and keep the checks; an overridden
+// refresh grants nothing. The request's form is parsed already.
 func (p *Platform) Override(h http.Handler) {
 	p.mu.Lock()
 	defer p.mu.Unlock()

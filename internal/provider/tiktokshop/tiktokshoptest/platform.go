@@ -287,8 +287,9 @@ func (p *Platform) SetCorruptPage(n int) {
 }
 
 // Override hands every request that passes the platform's checks (app key, token, timestamp, signature, shop
-// cipher) to h instead of the platform's own endpoints; nil restores them. Client tests script replies this way
-// (rate limits, server errors, odd pages) and keep the checks. h can read the request's body.
+// cipher; for a refresh app key, secret and refresh token) to h instead of the platform's own endpoints; nil
+// restores them. Client tests script replies this way (rate limits, server errors, odd pages) and keep the checks;
+// an overridden refresh grants nothing. h can read the request's body.
 func (p *Platform) Override(h http.Handler) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
