@@ -190,7 +190,7 @@ func (c *Client) attempt(ctx context.Context, r call) (json.RawMessage, error) {
 		params[k] = v
 	}
 	params["app_key"] = c.creds.AppKey
-	if c.creds.AccessToken != "" { // the token calls act for no seller yet
+	if c.creds.AccessToken != "" { // the token APIs (/auth/token/*) carry none
 		params["access_token"] = c.creds.AccessToken
 	}
 	params["timestamp"] = strconv.FormatInt(c.now().UnixMilli(), 10)
