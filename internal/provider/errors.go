@@ -7,10 +7,10 @@ import (
 	"fmt"
 )
 
-// Kinds of failure, for errors.Is. A sync task reacts to the kind, not to platform codes: re-authorize on
-// ErrUnauthorized, ask for scopes or permissions on ErrForbidden, come back later on ErrRateLimited and
-// ErrUnavailable, and report ErrMalformedResponse as a platform defect. Each client's classify says which of its
-// platform's answers map to which kind.
+// Kinds of failure, for errors.Is. A sync task reacts to the kind, not to platform codes: refresh the token on
+// ErrTokenExpired, ask a person to re-authorize on ErrReauthorize and other ErrUnauthorized, ask for scopes or
+// permissions on ErrForbidden, come back later on ErrRateLimited and ErrUnavailable, and report ErrMalformedResponse
+// as a platform defect. Each client's classify says which of its platform's answers map to which kind.
 var (
 	// ErrUnauthorized: the platform refused the credentials (HTTP 401, an invalid, expired or revoked token, a bad
 	// signature).
@@ -18,6 +18,9 @@ var (
 	// ErrTokenExpired: the access token has expired, by the platform's word or by its known expiry. It is also
 	// ErrUnauthorized.
 	ErrTokenExpired = fmt.Errorf("%w: access token expired", ErrUnauthorized)
+	// ErrReauthorize: a token refresh was refused because the refresh token itself expired or was revoked, so no new
+	// access token can be had without a person: the seller must authorize the app again. It is also ErrUnauthorized.
+	ErrReauthorize = fmt.Errorf("%w: refresh token expired or revoked; re-authorize the seller account", ErrUnauthorized)
 	// ErrForbidden: the app or token may not make the call (HTTP 403, a missing scope or permission, an IP
 	// allow-list).
 	ErrForbidden = errors.New("forbidden")

@@ -67,23 +67,9 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.Credentials.validate(); err != nil {
 		return nil, fmt.Errorf("aliexpress: credentials: %w", err)
 	}
-	raw := cfg.BaseURL
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	// The URL is not echoed in the error: a mistyped one might carry userinfo.
-	base, err := url.Parse(raw)
-	if err != nil || base.Scheme != "https" || base.Host == "" || base.User != nil ||
-		(base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.Fragment != "" {
-		return nil, errors.New("aliexpress: base URL must be https://host, without userinfo, path or query")
-	}
-	hc := httpretry.NewClient(defaultTimeout)
-	if cfg.HTTPClient != nil {
-		hc = httpretry.WithoutRedirects(cfg.HTTPClient)
-	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
+	base, err := origin(cfg.BaseURL)
+	if err != nil {
+		return nil, err
 	}
 	loc := cfg.Location
 	if loc == nil {
@@ -99,15 +85,46 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("aliexpress: page size %d outside 1..%d", size, maxPageSize)
 	}
 	return &Client{
-		base:     &url.URL{Scheme: base.Scheme, Host: base.Host},
+		base:     base,
 		creds:    cfg.Credentials,
-		hc:       hc,
-		now:      now,
+		hc:       httpClient(cfg.HTTPClient),
+		now:      clock(cfg.Now),
 		loc:      loc,
 		retry:    cfg.Retry,
 		pageSize: size,
 		scrub:    httpretry.Scrubber(cfg.Credentials.AppSecret, cfg.Credentials.AccessToken),
 	}, nil
+}
+
+// origin checks the gateway origin (DefaultBaseURL when raw is empty) and returns it without a trailing slash. Plain
+// http is refused so that tokens and secrets never travel in clear text.
+func origin(raw string) (*url.URL, error) {
+	if raw == "" {
+		raw = DefaultBaseURL
+	}
+	// The URL is not echoed in the error: a mistyped one might carry userinfo.
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("aliexpress: base URL must be https://host, without userinfo, path or query")
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// httpClient is hc without redirects, or one with the default timeouts when hc is nil.
+func httpClient(hc *http.Client) *http.Client {
+	if hc == nil {
+		return httpretry.NewClient(defaultTimeout)
+	}
+	return httpretry.WithoutRedirects(hc)
+}
+
+// clock is now, or time.Now when nil.
+func clock(now func() time.Time) func() time.Time {
+	if now == nil {
+		return time.Now
+	}
+	return now
 }
 
 // TokenExpiry reports when the access token expires and how long it has left by the client's clock (negative once
@@ -173,7 +190,9 @@ func (c *Client) attempt(ctx context.Context, r call) (json.RawMessage, error) {
 		params[k] = v
 	}
 	params["app_key"] = c.creds.AppKey
-	params["access_token"] = c.creds.AccessToken
+	if c.creds.AccessToken != "" { // the token APIs (/auth/token/*) carry none
+		params["access_token"] = c.creds.AccessToken
+	}
 	params["timestamp"] = strconv.FormatInt(c.now().UnixMilli(), 10)
 	params["sign_method"] = "sha256"
 	u := *c.base

@@ -45,12 +45,8 @@ func (c Credentials) validate() error {
 
 // String describes the credentials without the secret or the token.
 func (c Credentials) String() string {
-	exp := "unknown"
-	if !c.AccessTokenExpiresAt.IsZero() {
-		exp = c.AccessTokenExpiresAt.UTC().Format(time.RFC3339)
-	}
 	return fmt.Sprintf("aliexpress.Credentials{AppKey: %q, AppSecret: %s, AccessToken: %s, AccessTokenExpiresAt: %s}",
-		c.AppKey, redacted(c.AppSecret), redacted(c.AccessToken), exp)
+		c.AppKey, redacted(c.AppSecret), redacted(c.AccessToken), expiry(c.AccessTokenExpiresAt))
 }
 
 // Format makes every fmt verb (%v, %+v, %#v, %s, %d, …) print String, so no verb reaches the raw fields.
@@ -62,6 +58,14 @@ func (c Credentials) LogValue() slog.Value {
 		slog.String("app_key", c.AppKey),
 		slog.Time("access_token_expires_at", c.AccessTokenExpiresAt),
 	)
+}
+
+// expiry prints an expiry for String methods: RFC 3339 in UTC, or "unknown" for the zero time.
+func expiry(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
 
 func redacted(s string) string {

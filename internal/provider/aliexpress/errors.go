@@ -14,10 +14,12 @@ import (
 
 // Kinds of failure, for errors.Is: the ones every platform client shares (package provider), so a sync task
 // handles them once. AliExpress: the platform answers "invalid or expired" alike (IllegalAccessToken), which is
-// ErrUnauthorized; ErrTokenExpired comes from the known expiry; an IP allow-list refusal is ErrForbidden.
+// ErrUnauthorized; ErrTokenExpired comes from the known expiry; an IP allow-list refusal is ErrForbidden; a refresh
+// token the gateway calls invalid or expired (IllegalRefreshToken) is ErrReauthorize.
 var (
 	ErrUnauthorized      = provider.ErrUnauthorized
 	ErrTokenExpired      = provider.ErrTokenExpired
+	ErrReauthorize       = provider.ErrReauthorize
 	ErrForbidden         = provider.ErrForbidden
 	ErrRateLimited       = provider.ErrRateLimited
 	ErrUnavailable       = provider.ErrUnavailable
@@ -119,6 +121,10 @@ var (
 	}
 )
 
+// codeIllegalRefreshToken is the token refresh's "The specified refresh token is invalid or expired": only the seller
+// can mend it, by authorizing the app again.
+const codeIllegalRefreshToken = "IllegalRefreshToken"
+
 // banSeconds reads the wait out of a call-limit message.
 var banSeconds = regexp.MustCompile(`(\d+) more seconds?`)
 
@@ -133,6 +139,8 @@ func classify(status int, code, subCode, message string) (kind error, retry bool
 			}
 		}
 		return ErrRateLimited, true, after
+	case code == codeIllegalRefreshToken:
+		return ErrReauthorize, false, 0
 	case unauthorizedCodes[code]:
 		return ErrUnauthorized, false, 0
 	case forbiddenCodes[code]:

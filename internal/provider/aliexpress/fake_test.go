@@ -21,6 +21,7 @@ const (
 	testAppKey    = "501234"
 	testAppSecret = "s3cr3t-app-secret"
 	testToken     = "50000600a12bcDEFtoken"
+	testRefresh   = "50001600z98yxWVUrefresh"
 )
 
 // testNow is the clock of every test client and of the fake gateway: 04:00 in Los Angeles (PST, UTC-8).
@@ -46,8 +47,8 @@ func jsonParam(t *testing.T, r aliexpresstest.Request, name string) map[string]a
 }
 
 // fakeGateway is the fake AliExpress gateway of aliexpresstest with the test credentials and clock. Calls that
-// pass its checks of app key, timestamp, signature and token get their answers from a script keyed by API,
-// status filter and page.
+// pass its checks of app key, timestamp, signature and token (or, for a refresh, refresh token) get their answers
+// from a script keyed by API, status filter and page.
 type fakeGateway struct {
 	*aliexpresstest.Platform
 	url string
@@ -59,7 +60,7 @@ type fakeGateway struct {
 func newFakeGateway(t *testing.T) *fakeGateway {
 	t.Helper()
 	p := aliexpresstest.New(t.Cleanup)
-	p.AppKey, p.AppSecret, p.AccessToken = testAppKey, testAppSecret, testToken
+	p.AppKey, p.AppSecret, p.AccessToken, p.RefreshToken = testAppKey, testAppSecret, testToken, testRefresh
 	p.Now = func() time.Time { return testNow }
 	g := &fakeGateway{Platform: p, script: map[string][]reply{}}
 	p.Override(http.HandlerFunc(g.serve))

@@ -61,15 +61,9 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.Credentials.validate(); err != nil {
 		return nil, fmt.Errorf("tiktokshop: credentials: %w", err)
 	}
-	raw := cfg.BaseURL
-	if raw == "" {
-		raw = DefaultBaseURL
-	}
-	// The URL is not echoed in the error: a mistyped one might carry userinfo.
-	base, err := url.Parse(raw)
-	if err != nil || base.Scheme != "https" || base.Host == "" || base.User != nil ||
-		(base.Path != "" && base.Path != "/") || base.RawQuery != "" || base.Fragment != "" {
-		return nil, errors.New("tiktokshop: base URL must be https://host, without userinfo, path or query")
+	base, err := origin(cfg.BaseURL, DefaultBaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("tiktokshop: base URL %w", err)
 	}
 	hc := httpretry.NewClient(defaultTimeout)
 	if cfg.HTTPClient != nil {
@@ -87,7 +81,7 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("tiktokshop: page size %d outside 1..%d", size, maxPageSize)
 	}
 	return &Client{
-		base:     &url.URL{Scheme: base.Scheme, Host: base.Host},
+		base:     base,
 		creds:    cfg.Credentials,
 		hc:       hc,
 		now:      now,
@@ -247,6 +241,21 @@ func (c *Client) parse(r call, resp *http.Response, raw []byte) (json.RawMessage
 		e.RetryAfter = after
 	}
 	return nil, httpretry.Retry(e, after)
+}
+
+// origin checks an https origin (raw, or def when raw is empty) and returns it without a trailing slash. Plain http
+// is refused so that tokens and secrets never travel in clear text.
+func origin(raw, def string) (*url.URL, error) {
+	if raw == "" {
+		raw = def
+	}
+	// The URL is not echoed in the error: a mistyped one might carry userinfo.
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || u.User != nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return nil, errors.New("must be https://host, without userinfo, path or query")
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
 }
 
 // flexInt decodes a JSON number or a numeric string: most responses send code as a number, a few as a string.

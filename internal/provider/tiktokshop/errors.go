@@ -12,10 +12,12 @@ import (
 
 // Kinds of failure, for errors.Is: the ones every platform client shares (package provider), so a sync task
 // handles them once. TikTok Shop: a token the platform calls expired (105002) is ErrTokenExpired; an invalid or
-// revoked token or a bad signature ErrUnauthorized; a missing scope ErrForbidden.
+// revoked token or a bad signature ErrUnauthorized; a missing scope ErrForbidden; a refresh refused for its refresh
+// token ErrReauthorize.
 var (
 	ErrUnauthorized      = provider.ErrUnauthorized
 	ErrTokenExpired      = provider.ErrTokenExpired
+	ErrReauthorize       = provider.ErrReauthorize
 	ErrForbidden         = provider.ErrForbidden
 	ErrRateLimited       = provider.ErrRateLimited
 	ErrUnavailable       = provider.ErrUnavailable
@@ -106,6 +108,7 @@ const (
 	codeNoScope          = 105005
 	codeSignatureInvalid = 106001
 	codeAuthFailed       = 36004004
+	codeNoAuthRecord     = 36004005 // the auth host's "can not find related auth record"; see classifyRefresh
 	codeNoPermission     = 36009033
 )
 

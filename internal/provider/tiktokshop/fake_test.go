@@ -20,6 +20,7 @@ const (
 	testAppSecret = "s3cr3t-app-secret"
 	testToken     = "ROW_tok-abcdef123456"
 	testCipher    = "ROW_cipher_XYZ"
+	testRefresh   = "ROW_refresh-0987654321"
 )
 
 // testNow is the clock of every test client and of the fake platform.
@@ -36,8 +37,8 @@ type reply struct {
 }
 
 // fakePlatform is the fake TikTok Shop of tiktokshoptest with the test credentials and clock. Requests that pass
-// its checks of app key, token, timestamp, signature and shop cipher get their answers from a script keyed by
-// path and page token.
+// its checks of app key, token, timestamp, signature and shop cipher (or, for a refresh, of app key, secret and
+// refresh token) get their answers from a script keyed by path and page token.
 type fakePlatform struct {
 	*tiktokshoptest.Platform
 	url string
@@ -50,6 +51,7 @@ func newFakePlatform(t *testing.T) *fakePlatform {
 	t.Helper()
 	p := tiktokshoptest.New(t.Cleanup)
 	p.AppKey, p.AppSecret, p.AccessToken, p.ShopCipher = testAppKey, testAppSecret, testToken, testCipher
+	p.RefreshToken = testRefresh
 	p.Now = func() time.Time { return testNow }
 	f := &fakePlatform{Platform: p, script: map[string][]reply{}}
 	p.Override(http.HandlerFunc(f.serve))

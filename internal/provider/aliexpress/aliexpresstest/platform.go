@@ -7,6 +7,11 @@
 // modification-time filters: every listing returns all the feature's records, so a sync with a cursor sees them
 // again.
 //
+// Its tokens expire and are refreshed as the gateway's are: the system API /auth/token/refresh (APITokenRefresh)
+// trades the refresh token for a new access token and a new refresh token and retires the old ones (see the
+// lifetimes and RefreshGrace on Platform). SetRevoked and Reauthorize play the seller's side; AliExpress documents no
+// notice to the app when a seller cancels its authorization, so the fake sends none.
+//
 // It does not depend on package testing: unit tests, an end-to-end test serving it to the worker's image and a
 // `go run` program can all use it.
 package aliexpresstest
@@ -39,6 +44,9 @@ const (
 	FeatureReturns = string(workspacesv1alpha1.FeatureReturns)
 )
 
+// APITokenRefresh is the system API that refreshes tokens, served at /rest/auth/token/refresh.
+const APITokenRefresh = "/auth/token/refresh"
+
 // The business APIs the platform serves.
 const (
 	APIOrderList   = "aliexpress.trade.seller.orderlist.get"
@@ -53,7 +61,14 @@ const (
 	FileAppSecret   = "app_secret"
 	FileAccessToken = "access_token"
 	FileExpireAt    = "access_token_expire_at"
+	// FileRefreshToken and FileRefreshExpireAt (Unix seconds) hold what a token refresh needs.
+	FileRefreshToken    = "refresh_token"
+	FileRefreshExpireAt = "refresh_token_expire_at"
 )
+
+// DefaultAccessTokenLifetime is the life of an access token a refresh issues when AccessTokenLifetime is zero: 30
+// days, the expires_in of the refresh API's documented answer.
+const DefaultAccessTokenLifetime = 30 * 24 * time.Hour
 
 var features = []string{FeatureProducts, FeatureOrders, FeatureFulfillment, FeatureReturns}
 
@@ -68,6 +83,21 @@ type Platform struct {
 	// AccessTokenExpiresAt, when not zero, is when the token expires: later calls fail with IllegalAccessToken,
 	// and CredentialFiles carries the expiry.
 	AccessTokenExpiresAt time.Time
+	// RefreshToken is the seller's refresh token, which APITokenRefresh trades for new tokens. New makes it random.
+	RefreshToken string
+	// RefreshTokenExpiresAt, when not zero, is when RefreshToken expires: refreshes then fail with
+	// IllegalRefreshToken.
+	RefreshTokenExpiresAt time.Time
+	// AccessTokenLifetime is how long an access token issued by a refresh or by Reauthorize lives;
+	// DefaultAccessTokenLifetime when zero. The fields above hold the tokens until the first refresh; Tokens
+	// returns the current ones.
+	AccessTokenLifetime time.Duration
+	// RefreshTokenLifetime is how long a refresh token issued by a refresh or by Reauthorize lives. When zero, a
+	// refresh keeps the expiry of the refresh token it replaces, and Reauthorize's refresh token never expires.
+	RefreshTokenLifetime time.Duration
+	// RefreshGrace is how long the access token a refresh replaces keeps working (until its own expiry at most);
+	// zero retires it with the refresh. The refresh token a refresh replaces is retired at once.
+	RefreshGrace time.Duration
 	// PageSize is the most records a page of the order and product lists carries, whatever the request asks
 	// for; 0 leaves it to the request. New sets 2, so that a handful of records already spans pages. The dispute
 	// list always pages as asked: it reports an item count, from which the client works out the pages.
@@ -83,6 +113,21 @@ type Platform struct {
 	corruptPage int
 	override    http.Handler
 	requests    []Request
+	// issued holds the tokens of the last refresh or Reauthorize; until then the exported fields hold them.
+	issued *Grant
+	// replaced is the access token the last refresh retired, usable until replacedUntil (RefreshGrace).
+	replaced       string
+	replacedUntil  time.Time
+	replacedExpiry time.Time
+	refreshes      int
+}
+
+// Grant is the seller's tokens as the platform last granted them.
+type Grant struct {
+	AccessToken           string
+	AccessTokenExpiresAt  time.Time // zero: never
+	RefreshToken          string
+	RefreshTokenExpiresAt time.Time // zero: never
 }
 
 // Request is a call as the gateway received it, whether or not it passed the checks.
@@ -104,7 +149,8 @@ type Request struct {
 func New(cleanup ...func(func())) *Platform {
 	return &Platform{
 		AppKey: "50" + providertest.RandomDigits(4), AppSecret: providertest.RandomHex(16), AccessToken: "50000" + providertest.RandomHex(20),
-		SellerID: "2" + providertest.RandomDigits(9), PageSize: 2, server: providertest.TLSServer{Cleanup: cleanup}, records: map[string][]map[string]any{},
+		RefreshToken: "50001" + providertest.RandomHex(20),
+		SellerID:     "2" + providertest.RandomDigits(9), PageSize: 2, server: providertest.TLSServer{Cleanup: cleanup}, records: map[string][]map[string]any{},
 	}
 }
 
@@ -122,14 +168,87 @@ func (p *Platform) Client() *http.Client { return p.server.Client() }
 func (p *Platform) Close() { p.server.Close() }
 
 // CredentialFiles returns the credential files (name → content) the worker reads from its --credentials-dir
-// for this seller: app_key, app_secret and access_token, plus access_token_expire_at (Unix seconds) when
-// AccessTokenExpiresAt is set.
+// for this seller, with the current tokens (see Tokens): app_key, app_secret, access_token and refresh_token, plus
+// access_token_expire_at and refresh_token_expire_at (Unix seconds) for tokens that expire.
 func (p *Platform) CredentialFiles() map[string]string {
-	files := map[string]string{FileAppKey: p.AppKey, FileAppSecret: p.AppSecret, FileAccessToken: p.AccessToken}
-	if !p.AccessTokenExpiresAt.IsZero() {
-		files[FileExpireAt] = strconv.FormatInt(p.AccessTokenExpiresAt.Unix(), 10)
+	g := p.Tokens()
+	files := map[string]string{FileAppKey: p.AppKey, FileAppSecret: p.AppSecret, FileAccessToken: g.AccessToken,
+		FileRefreshToken: g.RefreshToken}
+	if !g.AccessTokenExpiresAt.IsZero() {
+		files[FileExpireAt] = strconv.FormatInt(g.AccessTokenExpiresAt.Unix(), 10)
+	}
+	if !g.RefreshTokenExpiresAt.IsZero() {
+		files[FileRefreshExpireAt] = strconv.FormatInt(g.RefreshTokenExpiresAt.Unix(), 10)
 	}
 	return files
+}
+
+// Tokens returns the seller's current tokens: those of the last refresh or Reauthorize, or before either the
+// exported fields'.
+func (p *Platform) Tokens() Grant {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.current()
+}
+
+// current is Tokens with p.mu held.
+func (p *Platform) current() Grant {
+	if p.issued != nil {
+		return *p.issued
+	}
+	return Grant{AccessToken: p.AccessToken, AccessTokenExpiresAt: p.AccessTokenExpiresAt,
+		RefreshToken: p.RefreshToken, RefreshTokenExpiresAt: p.RefreshTokenExpiresAt}
+}
+
+// Refreshes returns how many refreshes the platform granted. Refused ones are among Requests, with API
+// APITokenRefresh.
+func (p *Platform) Refreshes() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refreshes
+}
+
+// Reauthorize plays a seller who authorizes the app again: it ends a revocation (SetRevoked) and grants new
+// tokens, retiring the old ones at once, and returns them. It is not counted among Refreshes.
+func (p *Platform) Reauthorize() Grant {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.revoked = false
+	p.replaced = ""
+	return p.grant(time.Time{})
+}
+
+// grant issues new tokens as of now and makes them current; the refresh token expires at refreshEnd when
+// RefreshTokenLifetime is zero. p.mu is held.
+func (p *Platform) grant(refreshEnd time.Time) Grant {
+	now := p.now()
+	life := p.AccessTokenLifetime
+	if life <= 0 {
+		life = DefaultAccessTokenLifetime
+	}
+	if p.RefreshTokenLifetime > 0 {
+		refreshEnd = now.Add(p.RefreshTokenLifetime)
+	}
+	g := Grant{AccessToken: "50000" + providertest.RandomHex(20), AccessTokenExpiresAt: now.Add(life).Truncate(time.Second),
+		RefreshToken: "50001" + providertest.RandomHex(20), RefreshTokenExpiresAt: refreshEnd.Truncate(time.Second)}
+	p.issued = &g
+	return g
+}
+
+// accessExpiry reports whether token is a usable access token of the seller's, and when it expires (zero: never).
+func (p *Platform) accessExpiry(token string, now time.Time) (time.Time, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.revoked || token == "" {
+		return time.Time{}, false
+	}
+	if g := p.current(); token == g.AccessToken {
+		return g.AccessTokenExpiresAt, true
+	}
+	if token == p.replaced && now.Before(p.replacedUntil) {
+		return p.replacedExpiry, true
+	}
+	return time.Time{}, false
 }
 
 // Seed replaces the records of feature with records, in the APIs' shapes: order list items (Order), order
@@ -148,7 +267,9 @@ func (p *Platform) add(feature string, records ...map[string]any) {
 	p.records[feature] = append(p.records[feature], records...)
 }
 
-// SetRevoked makes every call fail as with a revoked token (IllegalAccessToken), or stops it.
+// SetRevoked plays a seller who cancels the app's authorization, or undoes it: while revoked, every call fails as
+// with a revoked token (IllegalAccessToken) and every refresh with IllegalRefreshToken. Reauthorize ends it with new
+// tokens.
 func (p *Platform) SetRevoked(revoked bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -163,9 +284,10 @@ func (p *Platform) SetCorruptPage(n int) {
 	p.corruptPage = n
 }
 
-// Override hands every call that passes the gateway's checks (app key, timestamp, signature, token, path) to h
-// instead of the platform's own APIs; nil restores them. Client tests script replies this way (call limits,
-// server errors, odd pages) and keep the checks. The request's form is parsed already.
+// Override hands every call that passes the gateway's checks (app key, timestamp, signature, token, path; for a
+// refresh the refresh token instead of the token) to h instead of the platform's own APIs; nil restores them.
+// Client tests script replies this way (call limits, server errors, odd pages) and keep the checks; an overridden
+// refresh grants nothing. The request's form is parsed already.
 func (p *Platform) Override(h http.Handler) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -203,10 +325,11 @@ func (p *Platform) serve(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.requests = append(p.requests, Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery,
 		Form: r.PostForm, Params: params, API: api})
-	revoked, override := p.revoked, p.override
+	override := p.override
 	p.mu.Unlock()
 
 	now := p.now()
+	expiresAt, tokenOK := p.accessExpiry(params["access_token"], now)
 	ts, tsErr := strconv.ParseInt(params["timestamp"], 10, 64)
 	switch {
 	case r.Method != http.MethodPost || formErr != nil:
@@ -218,8 +341,9 @@ func (p *Platform) serve(w http.ResponseWriter, r *http.Request) {
 		errorReply(w, "InvalidTimestamp", "The timestamp or sign method is invalid")
 	case params["sign"] != sign(p.AppSecret, api, params):
 		errorReply(w, "IncompleteSignature", "The request signature does not conform to platform standards")
-	case revoked || params["access_token"] != p.AccessToken ||
-		!p.AccessTokenExpiresAt.IsZero() && !now.Before(p.AccessTokenExpiresAt):
+	case system && api == APITokenRefresh:
+		p.refresh(w, r, params, override)
+	case !tokenOK || !expiresAt.IsZero() && !now.Before(expiresAt):
 		errorReply(w, "IllegalAccessToken", "The specified access token is invalid or expired")
 	case !system && (r.URL.Path != "/sync" || r.URL.Query().Get("method") != api):
 		errorReply(w, "InvalidApiPath", "The API path is invalid")
@@ -229,6 +353,44 @@ func (p *Platform) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		p.answer(w, api, params)
 	}
+}
+
+// refresh serves APITokenRefresh once the gateway's checks of app key, timestamp and signature passed: the system
+// API's bare answer with the new tokens, or IllegalRefreshToken in the gateway's top-level error shape for a refresh
+// token that is unknown, replaced, expired or revoked.
+func (p *Platform) refresh(w http.ResponseWriter, r *http.Request, params map[string]string, override http.Handler) {
+	now := p.now()
+	p.mu.Lock()
+	old := p.current()
+	if p.revoked || params["refresh_token"] != old.RefreshToken ||
+		!old.RefreshTokenExpiresAt.IsZero() && !now.Before(old.RefreshTokenExpiresAt) {
+		p.mu.Unlock()
+		writeJSON(w, map[string]any{"type": "ISV", "code": "IllegalRefreshToken",
+			"message": "The specified refresh token is invalid or expired", "request_id": providertest.RandomHex(6)})
+		return
+	}
+	if override != nil {
+		p.mu.Unlock()
+		override.ServeHTTP(w, r)
+		return
+	}
+	p.replaced, p.replacedUntil, p.replacedExpiry = old.AccessToken, now.Add(p.RefreshGrace), old.AccessTokenExpiresAt
+	g := p.grant(old.RefreshTokenExpiresAt)
+	p.refreshes++
+	p.mu.Unlock()
+	refreshEnd := g.RefreshTokenExpiresAt
+	if refreshEnd.IsZero() {
+		refreshEnd = now.AddDate(100, 0, 0) // the gateway names an end for every refresh token
+	}
+	writeJSON(w, map[string]any{
+		"access_token": g.AccessToken, "expire_time": g.AccessTokenExpiresAt.UnixMilli(),
+		"expires_in":    int64(g.AccessTokenExpiresAt.Sub(now) / time.Second),
+		"refresh_token": g.RefreshToken, "refresh_token_valid_time": refreshEnd.UnixMilli(),
+		"refresh_expires_in": int64(refreshEnd.Sub(now) / time.Second),
+		"seller_id":          p.SellerID, "user_id": p.SellerID, "havana_id": "3000" + p.SellerID,
+		"account": "seller@example.com", "account_platform": "seller_center", "user_nick": "test-seller",
+		"locale": "en_US", "sp": "ae", "code": "0", "request_id": providertest.RandomHex(6),
+	})
 }
 
 // query is what the platform reads of a call's JSON business parameter.

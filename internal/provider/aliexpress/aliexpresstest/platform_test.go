@@ -166,7 +166,8 @@ func TestTheGatewayRefusesAsDocumented(t *testing.T) {
 
 func TestAnExpiredTokenIsRefusedAndItsExpiryIsAmongTheFiles(t *testing.T) {
 	p := aliexpresstest.New(t.Cleanup)
-	want := map[string]string{"app_key": p.AppKey, "app_secret": p.AppSecret, "access_token": p.AccessToken}
+	want := map[string]string{"app_key": p.AppKey, "app_secret": p.AppSecret, "access_token": p.AccessToken,
+		"refresh_token": p.RefreshToken}
 	if got := p.CredentialFiles(); !maps.Equal(got, want) {
 		t.Errorf("CredentialFiles() = %v, want %v", got, want)
 	}
@@ -180,7 +181,8 @@ func TestAnExpiredTokenIsRefusedAndItsExpiryIsAmongTheFiles(t *testing.T) {
 	if !errors.Is(err, aliexpress.ErrUnauthorized) {
 		t.Errorf("expired token: %v, want unauthorized (the gateway says invalid or expired alike)", err)
 	}
-	if other := aliexpresstest.New(); other.AppSecret == p.AppSecret || other.AccessToken == p.AccessToken {
+	if other := aliexpresstest.New(); other.AppSecret == p.AppSecret || other.AccessToken == p.AccessToken ||
+		other.RefreshToken == p.RefreshToken {
 		t.Error("two platforms share credentials")
 	}
 }

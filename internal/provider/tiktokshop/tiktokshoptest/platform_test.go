@@ -165,7 +165,7 @@ func TestThePlatformRefusesAsDocumented(t *testing.T) {
 func TestAnExpiredTokenIsRefusedAndItsExpiryIsAmongTheFiles(t *testing.T) {
 	p := tiktokshoptest.New(t.Cleanup)
 	want := map[string]string{"app_key": p.AppKey, "app_secret": p.AppSecret, "access_token": p.AccessToken,
-		"shop_cipher": p.ShopCipher}
+		"refresh_token": p.RefreshToken, "shop_cipher": p.ShopCipher}
 	if got := p.CredentialFiles(); !maps.Equal(got, want) {
 		t.Errorf("CredentialFiles() = %v, want %v", got, want)
 	}
@@ -181,7 +181,8 @@ func TestAnExpiredTokenIsRefusedAndItsExpiryIsAmongTheFiles(t *testing.T) {
 		t.Errorf("expired token: %v, want token expired", err)
 	}
 	other := tiktokshoptest.New()
-	if other.AppSecret == p.AppSecret || other.AccessToken == p.AccessToken || other.ShopID == p.ShopID {
+	if other.AppSecret == p.AppSecret || other.AccessToken == p.AccessToken || other.RefreshToken == p.RefreshToken ||
+		other.ShopID == p.ShopID {
 		t.Error("two platforms share credentials")
 	}
 }
