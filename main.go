@@ -103,35 +103,26 @@ func runAudit(args []string) int {
 // an error.
 func runWebhook(args []string) int {
 	fs := flag.NewFlagSet("workspace-operator webhook", flag.ContinueOnError)
-	var (
-		listen      = fs.String("listen", ":8080", "address the webhooks are served on, plain HTTP: TLS ends at the installer's Ingress")
-		metricsAddr = fs.String("metrics-bind-address", ":8082", "address the metrics endpoint binds to; 0 disables it")
-		probeAddr   = fs.String("health-probe-bind-address", ":8081", "address the health and readiness probes bind to; 0 disables them")
-		appKeyFile  = fs.String("tiktokshop-app-key-file", "", "file holding the TikTok Shop app key (mounted from a Secret)")
-		appSecFile  = fs.String("tiktokshop-app-secret-file", "", "file holding the TikTok Shop app secret (mounted from a Secret)")
-		maxAge      = fs.Duration("max-event-age", webhook.DefaultMaxEventAge, "how far an event's timestamp may be from this clock, either way, before it is refused")
-		zapOpts     = zap.Options{Development: false}
-	)
+	var flags webhook.Flags
+	flags.Bind(fs)
+	zapOpts := zap.Options{Development: false}
 	zapOpts.BindFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
-	log := ctrl.Log.WithName("webhook")
 	fail := func(err error) int {
 		fmt.Fprintln(os.Stderr, "workspace-operator webhook:", err)
 		return 2
 	}
-	if fs.NArg() > 0 {
-		return fail(fmt.Errorf("unexpected argument %d after the flags; every input is a --flag", fs.NFlag()+1))
+	if err := flags.Check(fs); err != nil {
+		return fail(err)
 	}
-	if *maxAge <= 0 {
-		return fail(fmt.Errorf("--max-event-age must be positive, not %s", *maxAge))
-	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("webhook")
 	if soft := memlimit.FromCgroup(); soft > 0 {
 		log.Info("Go memory limit set to 90% of the container's", "bytes", soft)
 	}
-	creds, err := webhook.LoadAppCredentials(*appKeyFile, *appSecFile)
+	creds, err := webhook.LoadAppCredentials(flags.TikTokShopAppKeyFile, flags.TikTokShopAppSecFile)
 	if err != nil {
 		return fail(err)
 	}
@@ -143,16 +134,16 @@ func runWebhook(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("no cluster to talk to (set KUBECONFIG or run in a cluster): %w", err))
 	}
-	ln, err := net.Listen("tcp", *listen)
+	ln, err := net.Listen("tcp", flags.Listen)
 	if err != nil {
 		return fail(fmt.Errorf("--listen: %w", err))
 	}
 	err = webhook.Run(ctrl.SetupSignalHandler(), restCfg, webhook.Options{
 		Listener:               ln,
-		MetricsBindAddress:     *metricsAddr,
-		HealthProbeBindAddress: *probeAddr,
+		MetricsBindAddress:     flags.MetricsBindAddress,
+		HealthProbeBindAddress: flags.HealthProbeBindAddress,
 		Scheme:                 scheme,
-		TikTokShop:             webhook.TikTokShopOptions{Credentials: creds, MaxEventAge: *maxAge},
+		TikTokShop:             webhook.TikTokShopOptions{Credentials: creds, MaxEventAge: flags.MaxEventAge},
 		Log:                    log,
 	})
 	if err != nil {
