@@ -134,11 +134,12 @@ func runWebhook(args []string) int {
 	if err != nil {
 		return fail(fmt.Errorf("no cluster to talk to (set KUBECONFIG or run in a cluster): %w", err))
 	}
-	ln, err := net.Listen("tcp", flags.Listen)
+	ctx := ctrl.SetupSignalHandler()
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", flags.Listen)
 	if err != nil {
 		return fail(fmt.Errorf("--listen: %w", err))
 	}
-	err = webhook.Run(ctrl.SetupSignalHandler(), restCfg, webhook.Options{
+	err = webhook.Run(ctx, restCfg, webhook.Options{
 		Listener:               ln,
 		MetricsBindAddress:     flags.MetricsBindAddress,
 		HealthProbeBindAddress: flags.HealthProbeBindAddress,

@@ -87,7 +87,7 @@ func Run(ctx context.Context, cfg *rest.Config, opts Options) error {
 	if err := mgr.AddReadyzCheck("readyz", s.readyz); err != nil {
 		return err
 	}
-	opts.Log.Info("serving webhooks", "address", opts.Listener.Addr().String(), "paths", []string{TikTokShopPath})
+	opts.Log.Info("starting: webhooks are served once the Integration cache has synced", "address", opts.Listener.Addr().String(), "paths", []string{TikTokShopPath})
 	return mgr.Start(ctx)
 }
 
