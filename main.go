@@ -1,12 +1,14 @@
 // Command workspace-operator reconciles Tenants, Integrations and DataRequests into isolated, access-controlled
 // tenant workspaces. `workspace-operator worker <task>` is what the operator's Jobs run (sync, erase, export,
-// rectify, purge, retention); `workspace-operator audit` checks every tenant's isolation.
+// rectify, purge, retention); `workspace-operator audit` checks every tenant's isolation; `workspace-operator
+// webhook` receives the platforms' seller-deauthorization webhooks.
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -29,6 +31,7 @@ import (
 	"github.com/alitok/workspace-operator/internal/config"
 	"github.com/alitok/workspace-operator/internal/memlimit"
 	"github.com/alitok/workspace-operator/internal/version"
+	"github.com/alitok/workspace-operator/internal/webhook"
 	"github.com/alitok/workspace-operator/internal/worker"
 )
 
@@ -45,6 +48,8 @@ func main() {
 			code := worker.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
 			stop()
 			os.Exit(code)
+		case "webhook":
+			os.Exit(runWebhook(os.Args[2:]))
 		}
 	}
 	if err := run(os.Args[1:]); err != nil {
@@ -89,6 +94,61 @@ func runAudit(args []string) int {
 		return fail(err)
 	}
 	if failed {
+		return 1
+	}
+	return 0
+}
+
+// runWebhook serves the platforms' webhooks until SIGTERM. It exits 2 when it cannot start and 1 when it stops on
+// an error.
+func runWebhook(args []string) int {
+	fs := flag.NewFlagSet("workspace-operator webhook", flag.ContinueOnError)
+	var flags webhook.Flags
+	flags.Bind(fs)
+	zapOpts := zap.Options{Development: false}
+	zapOpts.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "workspace-operator webhook:", err)
+		return 2
+	}
+	if err := flags.Check(fs); err != nil {
+		return fail(err)
+	}
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zapOpts)))
+	log := ctrl.Log.WithName("webhook")
+	if soft := memlimit.FromCgroup(); soft > 0 {
+		log.Info("Go memory limit set to 90% of the container's", "bytes", soft)
+	}
+	creds, err := webhook.LoadAppCredentials(flags.TikTokShopAppKeyFile, flags.TikTokShopAppSecFile)
+	if err != nil {
+		return fail(err)
+	}
+	scheme, err := newScheme()
+	if err != nil {
+		return fail(err)
+	}
+	restCfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fail(fmt.Errorf("no cluster to talk to (set KUBECONFIG or run in a cluster): %w", err))
+	}
+	ctx := ctrl.SetupSignalHandler()
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", flags.Listen)
+	if err != nil {
+		return fail(fmt.Errorf("--listen: %w", err))
+	}
+	err = webhook.Run(ctx, restCfg, webhook.Options{
+		Listener:               ln,
+		MetricsBindAddress:     flags.MetricsBindAddress,
+		HealthProbeBindAddress: flags.HealthProbeBindAddress,
+		Scheme:                 scheme,
+		TikTokShop:             webhook.TikTokShopOptions{Credentials: creds, MaxEventAge: flags.MaxEventAge},
+		Log:                    log,
+	})
+	if err != nil {
+		log.Error(err, "the webhook receiver stopped")
 		return 1
 	}
 	return 0

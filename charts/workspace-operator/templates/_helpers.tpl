@@ -49,3 +49,26 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "workspace-operator.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
 {{- end }}
+
+{{/* The webhook receiver's name: its Deployment, Service, ServiceAccount, ClusterRole and NetworkPolicy. */}}
+{{- define "workspace-operator.webhookName" -}}
+{{- printf "%s-webhook" (include "workspace-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The receiver's Pods carry their own app.kubernetes.io/name, so that neither the operator's Deployment selector
+nor its metrics Service (name and instance) selects them.
+*/}}
+{{- define "workspace-operator.webhookSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-webhook" (include "workspace-operator.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: webhook
+{{- end }}
+
+{{- define "workspace-operator.webhookLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "workspace-operator.webhookSelectorLabels" . }}
+app.kubernetes.io/part-of: {{ include "workspace-operator.name" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
