@@ -130,7 +130,11 @@ func applyUnstructured(ctx context.Context, c client.Client, desired *unstructur
 	err := c.Get(ctx, client.ObjectKeyFromObject(desired), live)
 	switch {
 	case err == nil:
-		want := map[string]any{"spec": desired.Object["spec"], "metadata": map[string]any{"labels": toAnyMap(desired.GetLabels())}}
+		metadata := map[string]any{"labels": toAnyMap(desired.GetLabels())}
+		if a := desired.GetAnnotations(); len(a) > 0 {
+			metadata["annotations"] = toAnyMap(a)
+		}
+		want := map[string]any{"spec": desired.Object["spec"], "metadata": metadata}
 		if eso.Contains(live.Object, want) {
 			return live, nil
 		}

@@ -32,7 +32,7 @@ func CacheOptions(namespacePrefix string) cache.Options {
 	byObject := map[client.Object]cache.ByObject{}
 	for _, obj := range []client.Object{
 		&corev1.Namespace{}, &corev1.Secret{}, &rbacv1.Role{}, &corev1.ServiceAccount{},
-		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.Pod{}, &corev1.ConfigMap{}, eso.New(eso.SecretStoreGVK),
+		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.Pod{}, &corev1.ConfigMap{}, eso.New(eso.SecretStoreGVK), eso.New(eso.PushSecretGVK),
 	} {
 		byObject[obj] = managed
 	}

@@ -36,7 +36,7 @@ func remoteKeyFor(prefix, remoteKey string) (string, error) {
 
 // desiredExternalSecret reads one key of the secret backend through the tenant's SecretStore only, into a Secret
 // of the same name that is deleted with it.
-func desiredExternalSecret(store, name, ns string, labels map[string]string, remoteKey string, refresh time.Duration) (*unstructured.Unstructured, error) {
+func desiredExternalSecret(store, name, ns string, labels, annotations map[string]string, remoteKey string, refresh time.Duration) (*unstructured.Unstructured, error) {
 	spec := eso.ExternalSecretSpec{
 		SecretStoreRef:  eso.StoreRef{Name: store, Kind: "SecretStore"},
 		Target:          eso.Target{Name: name, CreationPolicy: "Owner", DeletionPolicy: "Delete"},
@@ -45,5 +45,5 @@ func desiredExternalSecret(store, name, ns string, labels map[string]string, rem
 			Key: remoteKey, ConversionStrategy: "Default", DecodingStrategy: "None", MetadataPolicy: "None",
 		}}},
 	}
-	return eso.Object(eso.ExternalSecretGVK, metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels}, &spec)
+	return eso.Object(eso.ExternalSecretGVK, metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels, Annotations: annotations}, &spec)
 }

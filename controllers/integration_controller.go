@@ -70,6 +70,7 @@ type integrationScope struct {
 // +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=integrations/finalizers,verbs=update
 // +kubebuilder:rbac:groups=workspaces.alitok.ai,resources=tenants,verbs=get;list;watch
 // +kubebuilder:rbac:groups=external-secrets.io,resources=externalsecrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=external-secrets.io,resources=pushsecrets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups="",resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=rbac.authorization.k8s.io,resources=roles,verbs=get;list;watch;create;update;patch;delete
@@ -115,6 +116,7 @@ func (r *IntegrationReconciler) reconcileNormal(ctx context.Context, s *integrat
 		always(r.reconcileAccess),
 		always(r.reconcileEgress),
 		always(r.reconcileCronJobs),
+		always(r.reconcileTokenRefresh),
 		always(r.reconcileSyncNow),
 		always(r.reconcileFeatureStatus),
 	)
@@ -185,8 +187,17 @@ func (r *IntegrationReconciler) reconcileCredentials(ctx context.Context, s *int
 	if err != nil {
 		return nil //nolint:nilerr // validate reports it as Stalled; never write an ExternalSecret outside the tenant's path
 	}
+	// After each push of renewed tokens to the backend, the ExternalSecret fetches them at once.
+	pushed, err := r.lastPush(ctx, i)
+	if err != nil {
+		return err
+	}
+	var annotations map[string]string
+	if pushed != "" {
+		annotations = map[string]string{eso.ForceSyncAnnotation: pushed}
+	}
 	desired, err := desiredExternalSecret(r.Config.SecretStore.Name, credentialsName(i.Name), i.Namespace,
-		integrationLabels(s.tenant.Name, i.Name, componentCredentials), key, i.GetRefreshInterval())
+		integrationLabels(s.tenant.Name, i.Name, componentCredentials), annotations, key, i.GetRefreshInterval())
 	if err != nil {
 		return err
 	}
@@ -260,7 +271,7 @@ func (r *IntegrationReconciler) reconcileCronJobs(ctx context.Context, s *integr
 		}
 	}
 	list := &batchv1.CronJobList{}
-	if err := r.List(ctx, list, client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name}); err != nil {
+	if err := r.List(ctx, list, client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name, workspacesv1alpha1.ComponentLabel: componentSync}); err != nil {
 		return err
 	}
 	for idx := range list.Items {
@@ -276,35 +287,50 @@ func (r *IntegrationReconciler) reconcileCronJobs(ctx context.Context, s *integr
 }
 
 // reconcileSyncNow starts one Job per feature from its CronJob's template when the sync-now annotation has a
-// value not yet acted on, like `kubectl create job --from=cronjob/...`.
+// value not yet acted on, like `kubectl create job --from=cronjob/...`; the refresh-now annotation does the same
+// for the token refresh.
 func (r *IntegrationReconciler) reconcileSyncNow(ctx context.Context, s *integrationScope) error {
 	i := s.intg
-	value := i.Annotations[workspacesv1alpha1.SyncNowAnnotation]
-	if value == "" || value == i.Status.LastHandledSyncNow || s.suspendedBy != "" {
+	if s.suspendedBy != "" {
 		return nil
 	}
-	for _, f := range i.Spec.Features {
-		cj := &batchv1.CronJob{}
-		if err := r.Get(ctx, client.ObjectKey{Namespace: i.Namespace, Name: cronJobName(i.Name, f.Name)}, cj); err != nil {
-			return fmt.Errorf("reading CronJob for sync-now: %w", err)
+	if value := i.Annotations[workspacesv1alpha1.SyncNowAnnotation]; value != "" && value != i.Status.LastHandledSyncNow {
+		for _, f := range i.Spec.Features {
+			if err := r.runNow(ctx, i.Namespace, cronJobName(i.Name, f.Name), value); err != nil {
+				return fmt.Errorf("starting sync-now Job for %s: %w", f.Name, err)
+			}
 		}
-		job := &batchv1.Job{
-			ObjectMeta: metav1.ObjectMeta{
-				Name:            syncNowJobName(i.Name, f.Name, value),
-				Namespace:       i.Namespace,
-				Labels:          cj.Spec.JobTemplate.Labels,
-				Annotations:     map[string]string{"cronjob.kubernetes.io/instantiate": "manual"},
-				OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(cj, batchv1.SchemeGroupVersion.WithKind("CronJob"))},
-			},
-			Spec: *cj.Spec.JobTemplate.Spec.DeepCopy(),
-		}
-		if err := r.Create(ctx, job, client.FieldOwner(FieldOwner)); client.IgnoreAlreadyExists(err) != nil {
-			return fmt.Errorf("starting sync-now Job for %s: %w", f.Name, err)
-		}
+		i.Status.LastHandledSyncNow = value
+		r.Recorder.Eventf(i, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonSyncStarted, "SyncNow", "sync-now started one Job per feature (%d)", len(i.Spec.Features))
 	}
-	i.Status.LastHandledSyncNow = value
-	r.Recorder.Eventf(i, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonSyncStarted, "SyncNow", "sync-now started one Job per feature (%d)", len(i.Spec.Features))
+	if value := i.Annotations[workspacesv1alpha1.RefreshNowAnnotation]; value != "" && value != i.Status.LastHandledRefreshNow {
+		if err := r.runNow(ctx, i.Namespace, refreshCronJobName(i.Name), value); err != nil {
+			return fmt.Errorf("starting the refresh-now Job: %w", err)
+		}
+		i.Status.LastHandledRefreshNow = value
+		r.Recorder.Eventf(i, nil, corev1.EventTypeNormal, workspacesv1alpha1.ReasonSyncStarted, "RefreshNow", "refresh-now started a token refresh Job")
+	}
 	return nil
+}
+
+// runNow starts one Job from a CronJob's template, named for the value that asked for it: the same value starts
+// it once, however often it is reconciled.
+func (r *IntegrationReconciler) runNow(ctx context.Context, ns, cronJob, value string) error {
+	cj := &batchv1.CronJob{}
+	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: cronJob}, cj); err != nil {
+		return fmt.Errorf("reading CronJob %s: %w", cronJob, err)
+	}
+	job := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:            runNowJobName(cronJob, value),
+			Namespace:       ns,
+			Labels:          cj.Spec.JobTemplate.Labels,
+			Annotations:     map[string]string{"cronjob.kubernetes.io/instantiate": "manual"},
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(cj, batchv1.SchemeGroupVersion.WithKind("CronJob"))},
+		},
+		Spec: *cj.Spec.JobTemplate.Spec.DeepCopy(),
+	}
+	return client.IgnoreAlreadyExists(r.Create(ctx, job, client.FieldOwner(FieldOwner)))
 }
 
 // reconcileFeatureStatus reports each feature's last schedule, last success and last failure.
@@ -480,9 +506,11 @@ func (r *IntegrationReconciler) revoke(ctx context.Context, i *workspacesv1alpha
 	opts := []client.ListOption{client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name}}
 	esList := &unstructured.UnstructuredList{}
 	esList.SetGroupVersionKind(eso.GroupVersion.WithKind("ExternalSecretList"))
+	psList := &unstructured.UnstructuredList{}
+	psList.SetGroupVersionKind(eso.PushSecretGVK.GroupVersion().WithKind("PushSecretList"))
 	var errs []error
 	for _, list := range []client.ObjectList{
-		&batchv1.CronJobList{}, &batchv1.JobList{}, esList, &rbacv1.RoleBindingList{}, &rbacv1.RoleList{},
+		&batchv1.CronJobList{}, &batchv1.JobList{}, psList, esList, &corev1.SecretList{}, &rbacv1.RoleBindingList{}, &rbacv1.RoleList{},
 		&corev1.ServiceAccountList{}, &networkingv1.NetworkPolicyList{},
 	} {
 		if err := r.List(ctx, list, opts...); err != nil {
@@ -545,7 +573,7 @@ func (r *IntegrationReconciler) SetupWithManager(mgr ctrl.Manager, opts controll
 		Named("integration")
 	for _, obj := range []client.Object{
 		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.ServiceAccount{}, &rbacv1.Role{}, &rbacv1.RoleBinding{},
-		&networkingv1.NetworkPolicy{}, eso.New(eso.ExternalSecretGVK),
+		&networkingv1.NetworkPolicy{}, &corev1.Secret{}, eso.New(eso.ExternalSecretGVK), eso.New(eso.PushSecretGVK),
 	} {
 		b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(requestForIntegrationLabel))
 	}

@@ -103,10 +103,11 @@ func updateIntegration(t *testing.T, i *workspacesv1alpha1.Integration, mutate f
 	})
 }
 
+// cronJobNames lists the sync CronJobs of a namespace.
 func cronJobNames(t *testing.T, ns string) []string {
 	t.Helper()
 	list := &batchv1.CronJobList{}
-	if err := k8s.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+	if err := k8s.List(context.Background(), list, client.InNamespace(ns), client.MatchingLabels{workspacesv1alpha1.ComponentLabel: componentSync}); err != nil {
 		t.Fatal(err)
 	}
 	var names []string
@@ -197,13 +198,18 @@ func TestIntegrationGetsScopedCredentialsAndLeastPrivilegeCronJobs(t *testing.T)
 		!slices.Contains(rule.To[0].IPBlock.Except, "169.254.0.0/16") || np.Spec.PodSelector.MatchLabels[IntegrationLabel] != "shop" {
 		t.Errorf("egress policy = %+v, want HTTPS to public addresses only, for this integration's pods", np.Spec)
 	}
-	// Only its sync Pods call the platform: the integration's purge Job needs the database, not the internet.
-	if sel := np.Spec.PodSelector.MatchLabels; sel[TaskLabel] != "sync" || sel[workspacesv1alpha1.ManagedByLabel] != workspacesv1alpha1.ManagedByValue {
-		t.Errorf("egress policy selects %v, want the operator's sync Pods only", sel)
+	// Only its sync and token refresh Pods call the platform: the integration's purge Job needs the database, not
+	// the internet.
+	if sel, expr := np.Spec.PodSelector.MatchLabels, np.Spec.PodSelector.MatchExpressions; sel[workspacesv1alpha1.ManagedByLabel] != workspacesv1alpha1.ManagedByValue ||
+		len(expr) != 1 || expr[0].Key != TaskLabel || fmt.Sprint(expr[0].Values) != "[refresh sync]" {
+		t.Errorf("egress policy selects %v %v, want the operator's sync and refresh Pods only", sel, expr)
 	}
 
 	if got := cronJobNames(t, ns); fmt.Sprint(got) != "[shop-orders shop-products]" {
 		t.Fatalf("CronJobs = %v, want one per enabled feature", got)
+	}
+	if err := exists(&batchv1.CronJob{}, refreshCronJobName("shop"), ns)(); err != nil {
+		t.Errorf("no token refresh CronJob: %v", err)
 	}
 	cj := &batchv1.CronJob{}
 	if err := k8s.Get(ctx, client.ObjectKey{Namespace: ns, Name: "shop-orders"}, cj); err != nil {

@@ -24,16 +24,17 @@ import (
 const refusedSyncsInARow = 3
 
 // reconcileCredentialsValidity reports whether the platform accepts the credentials (CredentialsValid), from the
-// results of the sync Jobs that ran with the current version of the credentials Secret, and the access token's
-// expiry. Refused several times in a row, the credentials are invalid: syncing is suspended (the Integration is
-// Stalled, reason Unauthorized) until the credentials Secret changes — the seller authorized the app again —
-// after which syncing resumes by itself.
+// results of the sync and token refresh Jobs that ran with the current version of the credentials Secret, and
+// the access token's expiry. Refused several syncs in a row, or refused a refresh of the token, the credentials
+// are invalid: syncing and refreshing are suspended (the Integration is Stalled) until the credentials Secret
+// changes — the seller authorized the app again — after which they resume by themselves.
 func (r *IntegrationReconciler) reconcileCredentialsValidity(ctx context.Context, s *integrationScope) error {
 	i := s.intg
 	prev := meta.FindStatusCondition(i.Status.Conditions, workspacesv1alpha1.ConditionCredentialsValid)
-	wasRefused := prev != nil && prev.Status == metav1.ConditionFalse && prev.Reason == workspacesv1alpha1.ReasonUnauthorized
+	wasRefused := prev != nil && prev.Status == metav1.ConditionFalse &&
+		(prev.Reason == workspacesv1alpha1.ReasonUnauthorized || prev.Reason == workspacesv1alpha1.ReasonReauthorizationRequired)
 	check := i.Status.CredentialsCheck
-	jobs, err := r.finishedSyncJobs(ctx, i, check)
+	jobs, err := r.finishedJobs(ctx, i, check)
 	if err != nil {
 		return err
 	}
@@ -49,10 +50,10 @@ func (r *IntegrationReconciler) reconcileCredentialsValidity(ctx context.Context
 	}
 	switch {
 	case check == nil:
-		// The first verdict covers every sync so far.
+		// The first verdict covers every run so far.
 		i.Status.CredentialsCheck = &workspacesv1alpha1.CredentialsCheck{SecretVersion: version}
 	case check.SecretVersion != version:
-		// New credentials: what the syncs said of the old ones no longer counts.
+		// New credentials: what the runs said of the old ones no longer counts.
 		i.Status.CredentialsCheck = &workspacesv1alpha1.CredentialsCheck{SecretVersion: version, Since: &metav1.Time{Time: r.Now().Truncate(time.Second)}}
 		if wasRefused {
 			set(metav1.ConditionUnknown, workspacesv1alpha1.ReasonCredentialsChanged, "the credentials changed since the platform refused them; syncing resumes")
@@ -70,24 +71,49 @@ func (r *IntegrationReconciler) reconcileCredentialsValidity(ctx context.Context
 			break
 		}
 	}
+	var syncs []contract.Result
+	var lastRefresh *contract.Result
+	for k := range results {
+		switch {
+		case results[k].Task == string(contract.TaskRefresh) && lastRefresh == nil:
+			lastRefresh = &results[k]
+		case results[k].Task != string(contract.TaskRefresh):
+			syncs = append(syncs, results[k])
+		}
+	}
+	if lastRefresh != nil {
+		failure := ""
+		if !lastRefresh.OK {
+			failure = fmt.Sprintf("token refresh failed (%s): %s", lastRefresh.Reason, truncate(lastRefresh.Error, maxFailureMessage/2))
+		}
+		r.noteRefreshFailure(i, failure)
+	}
+	reauthorize := lastRefresh != nil && lastRefresh.Reason == contract.ReasonReauthorize
 	switch {
-	case wasRefused || refusedInARow(results) >= refusedSyncsInARow:
-		msg := fmt.Sprintf("the platform refused the credentials on %d syncs in a row: re-authorize the seller account; "+
-			"syncing is suspended until the credentials Secret %s changes", refusedSyncsInARow, credentialsName(i.Name))
-		if !wasRefused {
-			set(metav1.ConditionFalse, workspacesv1alpha1.ReasonUnauthorized, msg)
-			r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, workspacesv1alpha1.ReasonUnauthorized, "Sync", "%s", msg)
-		}
+	case wasRefused:
 		if s.invalid == nil {
-			s.invalid = stalled(workspacesv1alpha1.ReasonUnauthorized, "%s", msg)
+			s.invalid = stalled(prev.Reason, "%s", prev.Message)
 		}
-	case len(results) > 0 && results[0].OK:
+	case reauthorize, refusedInARow(syncs) >= refusedSyncsInARow:
+		reason, msg := workspacesv1alpha1.ReasonUnauthorized, fmt.Sprintf("the platform refused the credentials on %d syncs in a row: "+
+			"re-authorize the seller account; syncing is suspended until the credentials Secret %s changes", refusedSyncsInARow, credentialsName(i.Name))
+		if reauthorize {
+			reason, msg = workspacesv1alpha1.ReasonReauthorizationRequired, fmt.Sprintf("the platform refused to renew the access token "+
+				"(the refresh token expired or was revoked): re-authorize the seller account; syncing is suspended until the credentials Secret %s changes",
+				credentialsName(i.Name))
+		}
+		set(metav1.ConditionFalse, reason, msg)
+		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, reason, "Sync", "%s", msg)
+		if s.invalid == nil {
+			s.invalid = stalled(reason, "%s", msg)
+		}
+	case len(syncs) > 0 && syncs[0].OK:
 		set(metav1.ConditionTrue, workspacesv1alpha1.ReasonAccepted, "the platform accepted the credentials on the last sync")
 	}
 	return nil
 }
 
-// refusedInARow counts the newest results that are refusals of the credentials.
+// refusedInARow counts the newest sync results that are refusals of the credentials.
 func refusedInARow(results []contract.Result) int {
 	n := 0
 	for _, res := range results {
@@ -112,17 +138,20 @@ func (r *IntegrationReconciler) credentialsVersion(ctx context.Context, i *works
 	return secret.ResourceVersion, true, nil
 }
 
-// finishedSyncJobs returns the integration's finished sync Jobs that count for the check, newest first: those
-// started after it began (all, before the first check). A Job started in the second the check began may have
-// used either version of the credentials, and counts for neither.
-func (r *IntegrationReconciler) finishedSyncJobs(ctx context.Context, i *workspacesv1alpha1.Integration, check *workspacesv1alpha1.CredentialsCheck) ([]*batchv1.Job, error) {
+// finishedJobs returns the integration's finished sync and token refresh Jobs that count for the check, newest
+// first: those started after it began (all, before the first check). A Job started in the second the check began
+// may have used either version of the credentials, and counts for neither.
+func (r *IntegrationReconciler) finishedJobs(ctx context.Context, i *workspacesv1alpha1.Integration, check *workspacesv1alpha1.CredentialsCheck) ([]*batchv1.Job, error) {
 	jobs := &batchv1.JobList{}
-	if err := r.List(ctx, jobs, client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name, workspacesv1alpha1.ComponentLabel: componentSync}); err != nil {
+	if err := r.List(ctx, jobs, client.InNamespace(i.Namespace), client.MatchingLabels{IntegrationLabel: i.Name}); err != nil {
 		return nil, err
 	}
 	var finished []*batchv1.Job
 	for idx := range jobs.Items {
 		j := &jobs.Items[idx]
+		if c := j.Labels[workspacesv1alpha1.ComponentLabel]; c != componentSync && c != componentTokenRefresh {
+			continue
+		}
 		if check != nil && check.Since != nil && !j.CreationTimestamp.After(check.Since.Time) {
 			continue
 		}
@@ -135,7 +164,7 @@ func (r *IntegrationReconciler) finishedSyncJobs(ctx context.Context, i *workspa
 }
 
 // resultsOf returns the worker results of the Jobs, in the Jobs' order; a Job without a readable result counts
-// as succeeded or failed, without a reason.
+// as succeeded or failed, without a reason, for its task.
 func (r *IntegrationReconciler) resultsOf(ctx context.Context, jobs []*batchv1.Job) ([]contract.Result, error) {
 	out := make([]contract.Result, 0, len(jobs))
 	for _, j := range jobs {
@@ -144,10 +173,13 @@ func (r *IntegrationReconciler) resultsOf(ctx context.Context, jobs []*batchv1.J
 			return nil, err
 		}
 		var res contract.Result
-		if json.Unmarshal([]byte(msg), &res) != nil {
-			res = contract.Result{OK: jobComplete(j)}
+		if json.Unmarshal([]byte(msg), &res) != nil || res.Task == "" {
+			res = contract.Result{OK: jobComplete(j), Task: taskOf(j)}
 		}
 		out = append(out, res)
 	}
 	return out, nil
 }
+
+// taskOf is the worker task a Job's Pods run.
+func taskOf(j *batchv1.Job) string { return j.Spec.Template.Labels[TaskLabel] }

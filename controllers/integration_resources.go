@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	batchv1ac "k8s.io/client-go/applyconfigurations/batch/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
@@ -36,11 +37,11 @@ func cronJobName(intg string, f workspacesv1alpha1.FeatureName) string {
 	return intg + "-" + string(f)
 }
 
-// syncNowJobName is the Job a sync-now request creates for one feature: the same value gives the same name,
-// so each value starts exactly one Job per feature, however often it is reconciled.
-func syncNowJobName(intg string, f workspacesv1alpha1.FeatureName, value string) string {
+// runNowJobName is the Job a sync-now or refresh-now value starts from a CronJob: the same value gives the same
+// name, so each value starts exactly one Job per CronJob, however often it is reconciled.
+func runNowJobName(cronJob, value string) string {
 	sum := sha256.Sum256([]byte(value))
-	return cronJobName(intg, f) + "-n" + hex.EncodeToString(sum[:])[:7]
+	return cronJob + "-n" + hex.EncodeToString(sum[:])[:7]
 }
 
 // integrationLabels are the labels of an Integration's objects.
@@ -125,9 +126,12 @@ func desiredEgressPolicy(cfg *config.Config, i *workspacesv1alpha1.Integration, 
 		WithLabels(integrationLabels(tenant, i.Name, componentNetworkPolicy)).
 		WithAnnotations(map[string]string{workspacesv1alpha1.APIHostsAnnotation: strings.Join(cfg.Providers[i.Spec.Provider].APIHosts, ",")}).
 		WithSpec(networkingv1ac.NetworkPolicySpec().
-			// The integration's sync Pods only: its purge Job needs the database, not the internet.
-			WithPodSelector(metav1ac.LabelSelector().WithMatchLabels(map[string]string{
-				IntegrationLabel: i.Name, TaskLabel: string(contract.TaskSync), workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue})).
+			// The integration's Pods that call the platform (sync, token refresh) only: its purge Job needs the
+			// database, not the internet.
+			WithPodSelector(metav1ac.LabelSelector().
+				WithMatchLabels(map[string]string{IntegrationLabel: i.Name, workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue}).
+				WithMatchExpressions(metav1ac.LabelSelectorRequirement().
+					WithKey(TaskLabel).WithOperator(metav1.LabelSelectorOpIn).WithValues(taskNames(contract.PlatformTasks)...))).
 			WithPolicyTypes(networkingv1.PolicyTypeEgress).
 			WithEgress(networkingv1ac.NetworkPolicyEgressRule().
 				WithTo(networkingv1ac.NetworkPolicyPeer().WithIPBlock(

@@ -41,7 +41,7 @@ func TestJobEgressPoliciesSelectTasksAndCarryTheConfiguredRules(t *testing.T) {
 	db := got[networkPolicyJobDatabase]
 	if sel := db.Spec.PodSelector.MatchExpressions; len(sel) != 1 || sel[0].Key != TaskLabel ||
 		strings.Join(sel[0].Values, ",") != "erase,export,purge,rectify,retention,sync" {
-		t.Errorf("database policy selects %+v, want every worker task", sel)
+		t.Errorf("database policy selects %+v, want every task touching tenant data", sel)
 	}
 	for _, np := range got {
 		if np.Spec.PodSelector.MatchLabels[workspacesv1alpha1.ManagedByLabel] != workspacesv1alpha1.ManagedByValue {
@@ -59,8 +59,8 @@ func TestJobEgressPoliciesSelectTasksAndCarryTheConfiguredRules(t *testing.T) {
 		t.Errorf("database policy lacks the tenant label: %v", db.Labels)
 	}
 	api := got[networkPolicyJobAPIServer]
-	if sel := api.Spec.PodSelector.MatchExpressions; len(sel) != 1 || len(sel[0].Values) != 1 || sel[0].Values[0] != "export" {
-		t.Errorf("API server policy selects %+v, want only export", sel)
+	if sel := api.Spec.PodSelector.MatchExpressions; len(sel) != 1 || strings.Join(sel[0].Values, ",") != "export,refresh" {
+		t.Errorf("API server policy selects %+v, want only export and refresh", sel)
 	}
 	if len(api.Spec.Egress) != 0 {
 		t.Errorf("API server policy allows %+v with nothing configured", api.Spec.Egress)

@@ -23,6 +23,7 @@ const (
 	componentRetention     = "retention"
 	componentDatabase      = "database"
 	componentRequest       = "data-request"
+	componentTokenRefresh  = "token-refresh"
 )
 
 // Labels linking an object to what it belongs to, besides the tenant label of the API package.

@@ -85,7 +85,7 @@ func (r *TenantReconciler) reconcileDatabaseCredentials(ctx context.Context, s *
 		return err
 	}
 	desired, err := desiredExternalSecret(r.Config.SecretStore.Name, contract.DatabaseSecret, s.namespace,
-		tenantLabels(t.Name, componentDatabase), key, time.Hour)
+		tenantLabels(t.Name, componentDatabase), nil, key, time.Hour)
 	if err != nil {
 		return err
 	}

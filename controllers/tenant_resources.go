@@ -109,7 +109,8 @@ func desiredNetworkPolicies(t *workspacesv1alpha1.Tenant, ns string) []*networki
 }
 
 // desiredJobEgressPolicies let the operator's Jobs reach what their task needs beyond the namespace: every
-// worker task the database, and the tasks that write to the API server (Access exports) the API server. Each
+// task that reads or writes tenant data the database, and the tasks that write to the API server (Access
+// exports, token refreshes) the API server. Each
 // rule list comes from the configuration; an empty list allows nothing more.
 func desiredJobEgressPolicies(cfg *config.Config, t *workspacesv1alpha1.Tenant, ns string) ([]*networkingv1ac.NetworkPolicyApplyConfiguration, error) {
 	l := tenantLabels(t.Name, componentNetworkPolicy)
@@ -130,7 +131,7 @@ func desiredJobEgressPolicies(cfg *config.Config, t *workspacesv1alpha1.Tenant, 
 		}
 		return networkingv1ac.NetworkPolicy(name, ns).WithLabels(l).WithSpec(spec), nil
 	}
-	db, err := policy(networkPolicyJobDatabase, contract.Tasks, cfg.JobEgress.Database)
+	db, err := policy(networkPolicyJobDatabase, contract.DatabaseTasks, cfg.JobEgress.Database)
 	if err != nil {
 		return nil, fmt.Errorf("jobEgress.database: %w", err)
 	}

@@ -63,6 +63,7 @@ func TestEveryWorkerCommandLineTheOperatorWritesIsAccepted(t *testing.T) {
 			add("sync "+string(provider)+" "+string(f), desiredCronJob(cfg, i, "acme", "eu-central-1", workspacesv1alpha1.Feature{Name: f}, false))
 		}
 		add("purge on disconnect "+string(provider), desiredPurgeJob(cfg, i, "acme", "eu-central-1", nil))
+		add("token refresh "+string(provider), desiredRefreshCronJob(cfg, i, "acme", "eu-central-1", false))
 		add("purge on disconnect with holds "+string(provider), desiredPurgeJob(cfg, i, "acme", "", held))
 	}
 	add("retention", desiredRetentionCronJob(cfg, tenant, "tenant-acme", "", nil))

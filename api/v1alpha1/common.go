@@ -21,6 +21,8 @@ const (
 	ConfirmPurgeAnnotation = "workspaces.alitok.ai/confirm-purge"
 	// SyncNowAnnotation on an Integration, with a new value each time, starts one sync Job per feature at once.
 	SyncNowAnnotation = "workspaces.alitok.ai/sync-now"
+	// RefreshNowAnnotation on an Integration, with a new value each time, starts its token refresh Job at once.
+	RefreshNowAnnotation = "workspaces.alitok.ai/refresh-now"
 	// RevokedAnnotation on an Integration says the seller revoked the app's access on the platform's side, and
 	// when (RFC 3339): the webhook receiver sets it on a verified deauthorization. The operator then stops syncing
 	// and applies onDisconnect as if the Integration had been deleted, keeping the object as the record. Removing

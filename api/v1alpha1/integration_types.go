@@ -181,13 +181,26 @@ type IntegrationStatus struct {
 	// +optional
 	LastHandledSyncNow string `json:"lastHandledSyncNow,omitempty"`
 
+	// lastHandledRefreshNow is the value of the refresh-now annotation last acted on.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	LastHandledRefreshNow string `json:"lastHandledRefreshNow,omitempty"`
+
 	// credentialsCheck says which version of the credentials Secret CredentialsValid speaks of, and since when.
 	// +optional
 	CredentialsCheck *CredentialsCheck `json:"credentialsCheck,omitempty"`
 
-	// tokenExpiresAt is when the access token expires, as the last sync that read the credentials reported.
+	// tokenExpiresAt is when the access token expires, as the last sync or token refresh reported.
 	// +optional
 	TokenExpiresAt *metav1.Time `json:"tokenExpiresAt,omitempty"`
+
+	// tokenRefreshFailure says why the last token refresh failed; empty once one succeeds. The refresh CronJob
+	// retries on its schedule, each Job with the cluster's backoff.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=1024
+	TokenRefreshFailure string `json:"tokenRefreshFailure,omitempty"`
 
 	// disconnect reports the purge run when the Integration is deleted with onDisconnect: Purge, or revoked on
 	// the platform's side.

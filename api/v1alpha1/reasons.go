@@ -51,6 +51,11 @@ const (
 	ReasonAccepted = "Accepted"
 	// ReasonCredentialsChanged: new credentials, not yet tried by a sync.
 	ReasonCredentialsChanged = "CredentialsChanged"
+	// ReasonReauthorizationRequired: the platform refused to renew the token (the refresh token expired or was
+	// revoked): a person must have the seller authorize the app again.
+	ReasonReauthorizationRequired = "ReauthorizationRequired"
+	// ReasonTokenRefreshFailed: a token refresh failed; it is retried on the refresh CronJob's schedule.
+	ReasonTokenRefreshFailed = "TokenRefreshFailed"
 	// ReasonRevoked: the seller revoked the app's access on the platform (RevokedAnnotation).
 	ReasonRevoked = "Revoked"
 )

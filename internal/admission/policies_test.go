@@ -36,6 +36,8 @@ const (
 	jobControlUser = "system:serviceaccount:kube-system:job-controller"
 	esoUser        = "system:serviceaccount:external-secrets:external-secrets"
 	kubeletUser    = "system:node:node-1"
+	// refreshUser is Integration shop's ServiceAccount, as its token refresh Job runs.
+	refreshUser = "system:serviceaccount:tenant-acme:shop-sync"
 
 	tenantNS = "tenant-acme"
 	otherNS  = "other"
@@ -163,7 +165,7 @@ func installTestRBAC(t *testing.T, e *policyEnv) {
 		return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
 	}
 	var subjects []rbacv1.Subject
-	for _, u := range []string{memberUser, foreignSAUser, gcUser, jobControlUser, esoUser, kubeletUser} {
+	for _, u := range []string{memberUser, foreignSAUser, gcUser, jobControlUser, esoUser, kubeletUser, refreshUser} {
 		subjects = append(subjects, user(u))
 	}
 	for _, obj := range []client.Object{
@@ -342,6 +344,7 @@ func TestAdmissionPolicies(t *testing.T) {
 		jobs     = e.as(t, jobControlUser)
 		eso      = e.as(t, esoUser)
 		kubelet  = e.as(t, kubeletUser, "system:nodes")
+		refresh  = e.as(t, refreshUser)
 	)
 
 	must(t, admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: otherNS}}))
@@ -363,6 +366,9 @@ func TestAdmissionPolicies(t *testing.T) {
 	operatorES.SetLabels(managedLabels())
 	must(t, operator.Create(ctx, operatorES))
 	must(t, operator.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "tenant-hmac-key", Namespace: tenantNS, Labels: managedLabels()}}))
+	// The token Secret an Integration's refresh writes, created empty by the operator.
+	must(t, operator.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shop-token", Namespace: tenantNS,
+		Labels: managedLabels("app.kubernetes.io/component", "token-refresh")}}))
 	// ESO writes the ExternalSecret's Secret, with the ExternalSecret's labels plus its own.
 	must(t, eso.Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "shop-credentials", Namespace: tenantNS, Labels: managedLabels(esoManaged, "true")}}))
 	// The Job controller starts a sync Job's Pod, labelled from the operator's template.
@@ -499,6 +505,27 @@ func TestAdmissionPolicies(t *testing.T) {
 			s.Data = map[string][]byte{"token": []byte("refreshed")}
 			return eso.Update(ctx, s, dryRun)
 		}, allowed},
+		{"an Integration's refresh may write its renewed credentials into its token Secret", func() error {
+			s := secret("shop-token")
+			s.Data = map[string][]byte{"credentials.json": []byte(`{"access_token":"renewed"}`)}
+			return refresh.Update(ctx, s, dryRun)
+		}, allowed},
+		{"an Integration's refresh may not relabel its token Secret", func() error {
+			return refresh.Update(ctx, relabel(secret("shop-token"), managedBy, ""), dryRun)
+		}, refusedBy(policyManaged, managedMsg)},
+		{"an Integration's refresh may not write its credentials Secret", func() error {
+			s := secret("shop-credentials")
+			s.Data = map[string][]byte{"access_token": []byte("forged")}
+			return refresh.Update(ctx, s, dryRun)
+		}, refusedBy(policyManaged, managedMsg)},
+		{"another account may not write an Integration's token Secret", func() error {
+			s := secret("shop-token")
+			s.Data = map[string][]byte{"credentials.json": []byte(`{}`)}
+			return foreign.Update(ctx, s, dryRun)
+		}, refusedBy(policyManaged, managedMsg)},
+		{"an Integration's refresh may not delete its token Secret", func() error {
+			return refresh.Delete(ctx, secret("shop-token"), dryRun)
+		}, refusedBy(policyManaged, managedMsg)},
 		{"ESO may not take over an operator Secret", func() error {
 			return eso.Update(ctx, relabel(secret("tenant-hmac-key"), esoManaged, "true"), dryRun)
 		}, refusedBy(policyManaged, "may not UPDATE secrets tenant-acme/tenant-hmac-key")},

@@ -66,6 +66,9 @@ type Config struct {
 
 	// Privacy tunes data-subject requests and retention.
 	Privacy Privacy `json:"privacy"`
+
+	// TokenRefresh tunes the renewal of the platforms' access tokens.
+	TokenRefresh TokenRefresh `json:"tokenRefresh"`
 }
 
 // Privacy tunes data-subject requests and retention.
@@ -77,6 +80,17 @@ type Privacy struct {
 	ExportTTL metav1.Duration `json:"exportTTL"`
 	// RetentionSchedule is when each tenant's retention CronJob runs (cron syntax, UTC).
 	RetentionSchedule string `json:"retentionSchedule"`
+}
+
+// TokenRefresh tunes the renewal of the platforms' access tokens: each Integration's refresh CronJob runs on
+// Schedule and renews the token when it expires within Before.
+type TokenRefresh struct {
+	// Schedule is when each Integration's token refresh CronJob runs (cron syntax, UTC).
+	Schedule string `json:"schedule"`
+	// Before is how long before its expiry an access token is renewed: well inside the platforms' lifetimes
+	// (TikTok Shop's about a week), so that failed attempts are retried, and alerts reach a person, before
+	// syncing stops.
+	Before metav1.Duration `json:"before"`
 }
 
 // TenantPlaceholder in a SecretStore template is replaced by the tenant's name.
@@ -144,9 +158,12 @@ type Provider struct {
 	// Integration's egress NetworkPolicy (annotation workspaces.alitok.ai/api-hosts) for an FQDN-aware network
 	// plugin or egress proxy to enforce.
 	APIHosts []string `json:"apiHosts"`
-	// APIBaseURL is the https:// origin sync Jobs call instead of the platform's own (a sandbox, an egress
-	// proxy); empty: the platform's production API.
+	// APIBaseURL is the https:// origin sync and refresh Jobs call instead of the platform's own (a sandbox, an
+	// egress proxy); empty: the platform's production API.
 	APIBaseURL string `json:"apiBaseURL,omitempty"`
+	// AuthBaseURL is the https:// origin of the platform's token endpoint where it differs from the API's (TikTok
+	// Shop: auth.tiktok-shops.com), passed to refresh Jobs; empty: the platform's own.
+	AuthBaseURL string `json:"authBaseURL,omitempty"`
 	// Features maps each feature to what it needs.
 	Features map[workspacesv1alpha1.FeatureName]Feature `json:"features"`
 }
@@ -228,6 +245,7 @@ func Default() *Config {
 			ExportTTL:         metav1.Duration{Duration: 7 * 24 * time.Hour},
 			RetentionSchedule: "30 2 * * *",
 		},
+		TokenRefresh: TokenRefresh{Schedule: "17 */6 * * *", Before: metav1.Duration{Duration: 72 * time.Hour}},
 	}
 }
 
@@ -335,9 +353,13 @@ func (c *Config) Validate() field.ErrorList {
 				errs = append(errs, field.Invalid(pp.Child("apiHosts").Index(i), h, msg))
 			}
 		}
-		if prov.APIBaseURL != "" {
-			if u, err := url.Parse(prov.APIBaseURL); err != nil || u.Scheme != "https" || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
-				errs = append(errs, field.Invalid(pp.Child("apiBaseURL"), prov.APIBaseURL, "must be an https:// origin without path, query or credentials, such as https://sandbox.example.com"))
+		for _, o := range []struct{ name, origin string }{{"apiBaseURL", prov.APIBaseURL}, {"authBaseURL", prov.AuthBaseURL}} {
+			name, origin := o.name, o.origin
+			if origin == "" {
+				continue
+			}
+			if u, err := url.Parse(origin); err != nil || u.Scheme != "https" || u.Host == "" || strings.Trim(u.Path, "/") != "" || u.RawQuery != "" || u.User != nil {
+				errs = append(errs, field.Invalid(pp.Child(name), origin, "must be an https:// origin without path, query or credentials, such as https://sandbox.example.com"))
 			}
 		}
 		for feat, f := range prov.Features {
@@ -394,6 +416,12 @@ func (c *Config) Validate() field.ErrorList {
 	}
 	if c.Privacy.ExportTTL.Duration <= 0 {
 		errs = append(errs, field.Invalid(field.NewPath("privacy", "exportTTL"), c.Privacy.ExportTTL.String(), "must be a positive duration such as 168h"))
+	}
+	if len(strings.Fields(c.TokenRefresh.Schedule)) != 5 {
+		errs = append(errs, field.Invalid(field.NewPath("tokenRefresh", "schedule"), c.TokenRefresh.Schedule, "must be a cron schedule of five fields"))
+	}
+	if c.TokenRefresh.Before.Duration <= 0 {
+		errs = append(errs, field.Invalid(field.NewPath("tokenRefresh", "before"), c.TokenRefresh.Before.Duration.String(), "must be a positive duration, such as 72h"))
 	}
 	if len(strings.Fields(c.Privacy.RetentionSchedule)) != 5 {
 		errs = append(errs, field.Invalid(field.NewPath("privacy", "retentionSchedule"), c.Privacy.RetentionSchedule, "must be a cron schedule of five fields"))

@@ -38,6 +38,8 @@ func TestEveryInputSurvivesTheCommandLine(t *testing.T) {
 		&Erase{subject}, &Rectify{subject},
 		&Export{Subject: subject, MaxBytes: 1024, Output: "/tmp/out.json", ExportSecret: "ns/name"},
 		&Purge{Tenant: "acme", Integration: "shop", Held: held, Database: TenantDatabase()},
+		&Refresh{Tenant: "acme", Integration: "shop", Provider: workspacesv1alpha1.ProviderTikTokShop, APIBaseURL: "https://api.example",
+			AuthBaseURL: "https://auth.example", RefreshBefore: "72h", Credentials: Credentials("shop-credentials"), TokenSecret: "tenant-acme/shop-token"},
 		&Retention{Tenant: "acme", Keep: Keep{{workspacesv1alpha1.CategoryLogs, 30}, {workspacesv1alpha1.CategoryOrders, 2555}}, Held: held, Database: TenantDatabase()},
 	} {
 		t.Run(string(in.Task()), func(t *testing.T) {

@@ -33,6 +33,8 @@ type Result struct {
 	Cursor string `json:"cursor,omitempty"`
 	// TokenExpiresAt is when the access token expires (RFC 3339), when the credentials say.
 	TokenExpiresAt string `json:"tokenExpiresAt,omitempty"`
+	// RefreshTokenExpiresAt is when the refresh token expires (RFC 3339), after a refresh that says.
+	RefreshTokenExpiresAt string `json:"refreshTokenExpiresAt,omitempty"`
 
 	// SHA256 and Bytes describe an export's document (lowercase hex of its SHA-256, its size), for the receipt.
 	SHA256 string `json:"sha256,omitempty"`
@@ -60,14 +62,15 @@ type SyncCounts struct {
 
 // Reasons of a failed Result, for the operator to act on without parsing messages.
 const (
-	ReasonUsage                = "UsageError"           // an unknown task or flag, a missing or bad flag value
-	ReasonInvalidInput         = "InvalidInput"         // a missing or malformed input file
-	ReasonUnauthorized         = "Unauthorized"         // the platform refused the credentials: re-authorize
-	ReasonTokenExpired         = "TokenExpired"         // the access token has expired: refresh it
-	ReasonForbidden            = "Forbidden"            // the token lacks a scope the feature needs
-	ReasonAccountNotAuthorized = "AccountNotAuthorized" // the token is not authorized for --account-id
-	ReasonRateLimited          = "RateLimited"          // still rate limited after the retries: come back later
-	ReasonProviderUnavailable  = "ProviderUnavailable"  // the platform failed, still so after the retries
+	ReasonUsage                = "UsageError"              // an unknown task or flag, a missing or bad flag value
+	ReasonInvalidInput         = "InvalidInput"            // a missing or malformed input file
+	ReasonUnauthorized         = "Unauthorized"            // the platform refused the credentials: re-authorize
+	ReasonTokenExpired         = "TokenExpired"            // the access token has expired: refresh it
+	ReasonReauthorize          = "ReauthorizationRequired" // the refresh token expired or was revoked: re-authorize the seller account
+	ReasonForbidden            = "Forbidden"               // the token lacks a scope the feature needs
+	ReasonAccountNotAuthorized = "AccountNotAuthorized"    // the token is not authorized for --account-id
+	ReasonRateLimited          = "RateLimited"             // still rate limited after the retries: come back later
+	ReasonProviderUnavailable  = "ProviderUnavailable"     // the platform failed, still so after the retries
 	ReasonProviderMalformed    = "ProviderMalformedResponse"
 	ReasonProviderError        = "ProviderError" // any other platform error
 	ReasonDBUnreachable        = "DatabaseUnreachable"
@@ -75,5 +78,6 @@ const (
 	ReasonExportTooLarge       = "ExportTooLarge"
 	ReasonExportOutput         = "ExportOutputFailed" // --output could not be written
 	ReasonExportSecret         = "ExportSecretFailed" // --export-secret could not be patched
+	ReasonTokenSecret          = "TokenSecretFailed"  // --token-secret could not be patched
 	ReasonInternal             = "InternalError"
 )

@@ -25,17 +25,21 @@ const (
 	TaskRectify   Task = "rectify"
 	TaskPurge     Task = "purge"
 	TaskRetention Task = "retention"
+	TaskRefresh   Task = "refresh"
 )
 
 // Tasks lists every task, sorted.
-var Tasks = []Task{TaskErase, TaskExport, TaskPurge, TaskRectify, TaskRetention, TaskSync}
+var Tasks = []Task{TaskErase, TaskExport, TaskPurge, TaskRectify, TaskRefresh, TaskRetention, TaskSync}
 
-// APIServerTasks are the tasks that talk to the Kubernetes API server (an Access export writes its Secret):
-// only their Pods get a service-account token and egress to the API server.
-var APIServerTasks = []Task{TaskExport}
+// APIServerTasks are the tasks that talk to the Kubernetes API server (an Access export writes its Secret, a
+// token refresh the new tokens): only their Pods get a service-account token and egress to the API server.
+var APIServerTasks = []Task{TaskExport, TaskRefresh}
+
+// DatabaseTasks are the tasks that read or write the tenant's synced data: all but the token refresh.
+var DatabaseTasks = []Task{TaskErase, TaskExport, TaskPurge, TaskRectify, TaskRetention, TaskSync}
 
 // PlatformTasks are the tasks that call a platform's API (HTTPS on 443).
-var PlatformTasks = []Task{TaskSync}
+var PlatformTasks = []Task{TaskRefresh, TaskSync}
 
 // NeedsAPIServer reports whether a task's Pods must reach the Kubernetes API server.
 func NeedsAPIServer(t Task) bool { return slices.Contains(APIServerTasks, t) }
@@ -61,6 +65,24 @@ type Sync struct {
 	RestrictionList Mounted `flag:"restriction-list" usage:"file holding a JSON array of pseudonyms whose records are not synced"`
 	Restrictions    Mounted `flag:"restriction-dir" usage:"folder of such files, one per restriction (the mounted restriction-list ConfigMap)"`
 }
+
+// Refresh renews an Integration's access token through the platform's refresh call when it expires within
+// RefreshBefore, and writes the whole credentials document, with the new tokens, to TokenSecret, from where the
+// operator's PushSecret writes it back to the secret backend.
+type Refresh struct {
+	Tenant        string                      `flag:"tenant" required:"true" usage:"the Tenant"`
+	Integration   string                      `flag:"integration" required:"true" usage:"the Integration"`
+	Provider      workspacesv1alpha1.Provider `flag:"provider" required:"true" usage:"the platform: TikTokShop or AliExpress"`
+	APIBaseURL    string                      `flag:"api-base-url" usage:"the platform API's https://host (default: the platform's own)"`
+	AuthBaseURL   string                      `flag:"auth-base-url" usage:"the platform's token endpoint https://host, where it differs from the API's (TikTok Shop; default: the platform's own)"`
+	RefreshBefore string                      `flag:"refresh-before" usage:"refresh when the access token expires within this duration (default 72h)"`
+	Credentials   Mounted                     `flag:"credentials-dir" required:"true" usage:"directory of the credential files: app_key, app_secret, access_token, refresh_token, [access_token_expire_at], …"`
+	TokenSecret   string                      `flag:"token-secret" required:"true" usage:"NAMESPACE/NAME of the Secret whose key credentials.json receives the renewed credentials"`
+}
+
+// TokenSecretKey is the key of the token Secret holding the renewed credentials document (JSON, one field per
+// credential file), which the PushSecret writes to the backend at the Integration's remoteKey.
+const TokenSecretKey = "credentials.json"
 
 // Subject is what the data-subject tasks (erase, export, rectify) share: whose data, where, and in what scope.
 type Subject struct {
@@ -125,6 +147,9 @@ func (*Purge) Task() Task { return TaskPurge }
 // Task is TaskRetention.
 func (*Retention) Task() Task { return TaskRetention }
 
+// Task is TaskRefresh.
+func (*Refresh) Task() Task { return TaskRefresh }
+
 // New returns empty inputs of a task, for the worker to parse its command line into.
 func New(t Task) (Inputs, error) {
 	switch t {
@@ -140,6 +165,8 @@ func New(t Task) (Inputs, error) {
 		return &Purge{}, nil
 	case TaskRetention:
 		return &Retention{}, nil
+	case TaskRefresh:
+		return &Refresh{}, nil
 	}
 	return nil, fmt.Errorf("unknown task %q", t)
 }

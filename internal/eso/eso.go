@@ -17,7 +17,48 @@ var GroupVersion = schema.GroupVersion{Group: "external-secrets.io", Version: "v
 var (
 	SecretStoreGVK    = GroupVersion.WithKind("SecretStore")
 	ExternalSecretGVK = GroupVersion.WithKind("ExternalSecret")
+	// PushSecretGVK: PushSecret is still v1alpha1 in ESO v0.16.
+	PushSecretGVK = schema.GroupVersion{Group: "external-secrets.io", Version: "v1alpha1"}.WithKind("PushSecret")
 )
+
+// ForceSyncAnnotation on an ExternalSecret, with a new value, makes ESO fetch it again at once.
+const ForceSyncAnnotation = "force-sync"
+
+// PushSecretSpec holds the PushSecret fields the operator writes.
+type PushSecretSpec struct {
+	RefreshInterval string           `json:"refreshInterval"`
+	SecretStoreRefs []StoreRef       `json:"secretStoreRefs"`
+	UpdatePolicy    string           `json:"updatePolicy"`
+	DeletionPolicy  string           `json:"deletionPolicy"`
+	Selector        PushSelector     `json:"selector"`
+	Data            []PushSecretData `json:"data"`
+}
+
+// PushSelector names the Secret a PushSecret pushes.
+type PushSelector struct {
+	Secret PushSecretName `json:"secret"`
+}
+
+// PushSecretName is a Secret's name.
+type PushSecretName struct {
+	Name string `json:"name"`
+}
+
+// PushSecretData pushes one key of the Secret to one remote key.
+type PushSecretData struct {
+	Match PushMatch `json:"match"`
+}
+
+// PushMatch pairs a Secret key with its remote key.
+type PushMatch struct {
+	SecretKey string    `json:"secretKey"`
+	RemoteRef RemoteRef `json:"remoteRef"`
+}
+
+// RemoteRef is a remote key.
+type RemoteRef struct {
+	RemoteKey string `json:"remoteKey"`
+}
 
 // ExternalSecretSpec holds the ExternalSecret fields the operator writes.
 type ExternalSecretSpec struct {
@@ -89,6 +130,9 @@ func Object(gvk schema.GroupVersionKind, meta metav1.ObjectMeta, spec any) (*uns
 	u.SetName(meta.Name)
 	u.SetNamespace(meta.Namespace)
 	u.SetLabels(meta.Labels)
+	if len(meta.Annotations) > 0 {
+		u.SetAnnotations(meta.Annotations)
+	}
 	u.Object["spec"] = specMap
 	return u, nil
 }

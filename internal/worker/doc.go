@@ -13,7 +13,7 @@
 //
 // Each task's inputs are one type of package contract, which the operator fills and writes as the Job's arguments
 // and mounts, and which Main parses the command line back into (Parse), so the two sides cannot disagree unseen.
-// Platforms are registered by name (registerSource): a provider without a client is a usage error, never handed
+// Platforms are registered by name (registerPlatform): a provider without a client is a usage error, never handed
 // to another platform's client.
 //
 // Inputs are flags; secrets (provider credentials, the database DSN, the tenant's HMAC key) and data-subject

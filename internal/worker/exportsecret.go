@@ -38,11 +38,11 @@ func newKubeClient() (client.Client, error) {
 	return client.New(cfg, client.Options{})
 }
 
-// parseSecretRef reads NAMESPACE/NAME.
-func parseSecretRef(ref string) (namespace, name string, err error) {
+// parseSecretRef reads NAMESPACE/NAME, the value of the flag named flagName.
+func parseSecretRef(flagName, ref string) (namespace, name string, err error) {
 	namespace, name, ok := strings.Cut(ref, "/")
 	if !ok || len(validation.IsDNS1123Label(namespace)) > 0 || len(validation.IsDNS1123Subdomain(name)) > 0 {
-		return "", "", usageError("--export-secret %q is not NAMESPACE/NAME of a Secret", ref)
+		return "", "", usageError("--%s %q is not NAMESPACE/NAME of a Secret", flagName, ref)
 	}
 	return namespace, name, nil
 }

@@ -89,6 +89,8 @@ type credentials struct {
 	appKey, appSecret, accessToken, shopCipher string
 	// expiresAt is when the access token expires; zero when the Secret does not say.
 	expiresAt time.Time
+	// refreshToken renews the access token; "" when the Secret holds none.
+	refreshToken string
 }
 
 // The credential files, one per key of the Integration's Secret.
@@ -98,6 +100,9 @@ const (
 	fileAccessToken = "access_token"
 	fileShopCipher  = "shop_cipher"
 	fileExpireAt    = "access_token_expire_at"
+	// fileRefreshToken and fileRefreshExpireAt are written by a refresh, and read by the next one.
+	fileRefreshToken    = "refresh_token"
+	fileRefreshExpireAt = "refresh_token_expire_at"
 )
 
 // maxUnixSeconds is far beyond any token's life (year 5138); a larger value is almost surely milliseconds, as
@@ -123,6 +128,10 @@ func (r *runner) readCredentials(dir string) (credentials, error) {
 	if c.shopCipher, err = optional(readText(path(fileShopCipher), "credentials")); err != nil {
 		return c, err
 	}
+	if c.refreshToken, err = optional(readText(path(fileRefreshToken), "credentials")); err != nil {
+		return c, err
+	}
+	r.red.add(c.refreshToken)
 	exp, err := optional(readText(path(fileExpireAt), "credentials"))
 	if err != nil {
 		return c, err

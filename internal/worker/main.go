@@ -51,6 +51,7 @@ var tasks = map[contract.Task]taskFunc{
 	contract.TaskRectify:   as(runRectify),
 	contract.TaskPurge:     as(runPurge),
 	contract.TaskRetention: as(runRetention),
+	contract.TaskRefresh:   as(runRefresh),
 }
 
 var usage = fmt.Sprintf(`usage: workspace-operator worker <task> [flags]

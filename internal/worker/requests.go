@@ -132,7 +132,7 @@ func runExport(ctx context.Context, r *runner, in *contract.Export) error {
 	var secretNS, secretName string
 	if in.ExportSecret != "" {
 		var err error
-		if secretNS, secretName, err = parseSecretRef(in.ExportSecret); err != nil {
+		if secretNS, secretName, err = parseSecretRef("export-secret", in.ExportSecret); err != nil {
 			return err
 		}
 	}

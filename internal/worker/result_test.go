@@ -89,6 +89,6 @@ func TestNamesMatchTheAPI(t *testing.T) {
 	}
 	slices.Sort(want)
 	if got := registeredProviders(); !slices.Equal(got, want) {
-		t.Errorf("registered sources %v, API providers %v", got, want)
+		t.Errorf("registered platforms %v, API providers %v", got, want)
 	}
 }

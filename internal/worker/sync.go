@@ -58,7 +58,7 @@ func runSync(ctx context.Context, r *runner, in *contract.Sync) error {
 		return dbError("prepare the tenant's schema", err)
 	}
 
-	src, err := sources[in.Provider](ctx, r, in, creds, key)
+	src, err := platforms[in.Provider].source(ctx, r, in, creds, key)
 	if err != nil {
 		return err
 	}
@@ -83,8 +83,8 @@ func validateSync(in *contract.Sync) (since time.Time, err error) {
 	if err := checkIntegration("integration", in.Integration); err != nil {
 		return since, err
 	}
-	if _, ok := sources[in.Provider]; !ok {
-		return since, usageError("--provider %q has no registered client (registered: %s)", in.Provider, strings.Join(registeredProviders(), ", "))
+	if err := checkProvider(in.Provider); err != nil {
+		return since, err
 	}
 	if !slices.Contains(workspacesv1alpha1.Features, in.Feature) {
 		return since, usageError("--feature %q is not one of products, orders, fulfillment, returns", in.Feature)
@@ -107,27 +107,41 @@ type source interface {
 // sourceFactory makes one platform's source from a sync's inputs, its credentials and the tenant's HMAC key.
 type sourceFactory func(ctx context.Context, r *runner, in *contract.Sync, c credentials, key []byte) (source, error)
 
-// sources are the platforms a sync can copy from, by the API's provider name. Each platform's file registers its
-// own (after cert-manager's issuer factories): a provider without one is refused as a usage error, never handed
-// to another platform's client.
-var sources = map[workspacesv1alpha1.Provider]sourceFactory{}
-
-// registerSource registers a platform's source; registering one twice is a programming error.
-func registerSource(p workspacesv1alpha1.Provider, f sourceFactory) {
-	if _, dup := sources[p]; dup {
-		panic("worker: source registered twice: " + string(p))
-	}
-	sources[p] = f
+// platform is what the worker does with one platform: copy its records, and renew its access tokens.
+type platform struct {
+	source  sourceFactory
+	refresh refreshFunc
 }
 
-// registeredProviders lists the providers with a registered source, sorted.
+// platforms are the platforms the worker knows, by the API's provider name. Each platform's file registers its
+// own (after cert-manager's issuer factories): a provider without one is refused as a usage error, never handed
+// to another platform's client.
+var platforms = map[workspacesv1alpha1.Provider]platform{}
+
+// registerPlatform registers a platform; registering one twice, or half of one, is a programming error.
+func registerPlatform(p workspacesv1alpha1.Provider, pl platform) {
+	if _, dup := platforms[p]; dup || pl.source == nil || pl.refresh == nil {
+		panic("worker: platform registered twice or incomplete: " + string(p))
+	}
+	platforms[p] = pl
+}
+
+// registeredProviders lists the providers with a registered platform, sorted.
 func registeredProviders() []string {
 	var out []string
-	for p := range sources {
+	for p := range platforms {
 		out = append(out, string(p))
 	}
 	slices.Sort(out)
 	return out
+}
+
+// checkProvider refuses a provider the worker has no client for.
+func checkProvider(p workspacesv1alpha1.Provider) error {
+	if _, ok := platforms[p]; !ok {
+		return usageError("--provider %q has no registered client (registered: %s)", p, strings.Join(registeredProviders(), ", "))
+	}
+	return nil
 }
 
 // syncBatch is how many records are written per store call: each call is one transaction, so a failure costs at

@@ -18,7 +18,22 @@ type aliexpressSource struct {
 	key []byte
 }
 
-func init() { registerSource(workspacesv1alpha1.ProviderAliExpress, newAliExpressSource) }
+func init() {
+	registerPlatform(workspacesv1alpha1.ProviderAliExpress, platform{source: newAliExpressSource, refresh: refreshAliExpress})
+}
+
+// refreshAliExpress renews the access token through the platform's refresh call.
+func refreshAliExpress(ctx context.Context, r *runner, in *contract.Refresh, c credentials) (tokens, error) {
+	t, err := aliexpress.RefreshToken(ctx, aliexpress.RefreshConfig{
+		BaseURL: in.APIBaseURL, AppKey: c.appKey, AppSecret: c.appSecret, RefreshToken: c.refreshToken,
+		HTTPClient: r.env.httpClient, Retry: r.env.retry, Now: r.env.now,
+	})
+	if err != nil {
+		return tokens{}, err
+	}
+	return tokens{accessToken: t.AccessToken, refreshToken: t.RefreshToken,
+		accessExpiresAt: t.AccessTokenExpiresAt, refreshTokenExpiresAt: t.RefreshTokenExpiresAt}, nil
+}
 
 func newAliExpressSource(_ context.Context, r *runner, in *contract.Sync, c credentials, key []byte) (source, error) {
 	cl, err := aliexpress.New(aliexpress.Config{

@@ -19,7 +19,22 @@ type tiktokSource struct {
 	key []byte
 }
 
-func init() { registerSource(workspacesv1alpha1.ProviderTikTokShop, newTikTokSource) }
+func init() {
+	registerPlatform(workspacesv1alpha1.ProviderTikTokShop, platform{source: newTikTokSource, refresh: refreshTikTok})
+}
+
+// refreshTikTok renews the access token through the platform's refresh call.
+func refreshTikTok(ctx context.Context, r *runner, in *contract.Refresh, c credentials) (tokens, error) {
+	t, err := tiktokshop.RefreshToken(ctx, tiktokshop.RefreshConfig{
+		BaseURL: in.AuthBaseURL, AppKey: c.appKey, AppSecret: c.appSecret, RefreshToken: c.refreshToken,
+		HTTPClient: r.env.httpClient, Retry: r.env.retry, Now: r.env.now,
+	})
+	if err != nil {
+		return tokens{}, err
+	}
+	return tokens{accessToken: t.AccessToken, refreshToken: t.RefreshToken,
+		accessExpiresAt: t.AccessTokenExpiresAt, refreshTokenExpiresAt: t.RefreshTokenExpiresAt}, nil
+}
 
 // newTikTokSource makes the shop's client. Without a shop cipher in the credentials it asks the platform which
 // shops the token may act for and takes the cipher of --account-id.

@@ -37,7 +37,7 @@ func TestEachJobReachesOnlyWhatItsTaskNeeds(t *testing.T) {
 		})
 		return cj.Spec.JobTemplate.Spec.Template.Labels
 	}
-	sync, retention := podLabelsOf("tiktok-orders"), podLabelsOf("retention")
+	sync, retention, refresh := podLabelsOf("tiktok-orders"), podLabelsOf("retention"), podLabelsOf("tiktok-token-refresh")
 	// No object of these kinds exists without running one; their Pod labels as the operator writes them.
 	operatorPod := func(component, task string, extra map[string]string) map[string]string {
 		l := map[string]string{"app.kubernetes.io/managed-by": "workspace-operator", "workspaces.alitok.ai/tenant": "egress",
@@ -67,6 +67,7 @@ func TestEachJobReachesOnlyWhatItsTaskNeeds(t *testing.T) {
 		reach map[string]bool
 	}{
 		{"sync", newJobProber(t, ns, sync), map[string]bool{database: true, platform: true, apiServer: false, apiService: false}},
+		{"token refresh", newJobProber(t, ns, refresh), map[string]bool{database: false, platform: true, apiServer: true, apiService: true}},
 		{"retention", newJobProber(t, ns, retention), map[string]bool{database: true, platform: false, apiServer: false, apiService: false}},
 		{"purge on disconnect", newJobProber(t, ns, purge), map[string]bool{database: true, platform: false, apiServer: false, apiService: false}},
 		{"erase (rectify alike)", newJobProber(t, ns, erase), map[string]bool{database: true, platform: false, apiServer: false, apiService: false}},

@@ -56,6 +56,8 @@ type workerResult struct {
 		Fetched int `json:"fetched"`
 		Written int `json:"written"`
 	} `json:"counts"`
+	Totals         map[string]int64 `json:"totals"`
+	TokenExpiresAt string           `json:"tokenExpiresAt"`
 }
 
 func parseResult(t *testing.T, msg string) workerResult {

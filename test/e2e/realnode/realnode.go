@@ -261,7 +261,7 @@ func (s *World) operatorValues() map[string]any {
 		workspacesv1alpha1.ProviderTikTokShop: "https://" + TikTokAddr, workspacesv1alpha1.ProviderAliExpress: "https://" + AliExpressAddr,
 	} {
 		p := providers[name]
-		p.APIBaseURL = base
+		p.APIBaseURL, p.AuthBaseURL = base, base
 		for f, feature := range p.Features {
 			feature.Schedule = "0 3 * * *"
 			p.Features[f] = feature
@@ -276,6 +276,9 @@ func (s *World) operatorValues() map[string]any {
 			"jobs":           map[string]any{"backoffLimit": 0},
 			// Retention runs every minute, so that the suite sees the CronJob itself start it.
 			"privacy": map[string]any{"retentionSchedule": "* * * * *"},
+			// Token refreshes run when a test asks (refresh-now), never on their own: the fake platforms' tokens are
+			// shared by every test's Integrations. Any token is due.
+			"tokenRefresh": map[string]any{"schedule": "0 0 1 1 *", "before": "8760h"},
 			"jobEgress": map[string]any{
 				"database": []any{map[string]any{
 					"to":    []any{map[string]any{"ipBlock": map[string]any{"cidr": DatabaseAddr + "/32"}}},
