@@ -35,7 +35,12 @@ func TestASignedDeauthorizationWebhookDisconnectsTheIntegration(t *testing.T) {
 		done <- webhook.Run(ctx, env.Config, webhook.Options{Listener: ln, MetricsBindAddress: "0", HealthProbeBindAddress: "0",
 			Scheme: scheme, TikTokShop: webhook.TikTokShopOptions{Credentials: app}, Log: ctrl.Log.WithName("webhook")})
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("the receiver ended with: %v", err)
+		}
+	})
 	url := "http://" + ln.Addr().String() + webhook.TikTokShopPath
 
 	i := tenantWithIntegration(t, "deauthorized", func(i *workspacesv1alpha1.Integration) { i.Spec.OnDisconnect = workspacesv1alpha1.OnDisconnectPurge })
