@@ -234,3 +234,30 @@ func gatherMetrics(t *testing.T, c prometheus.Collector) map[string]float64 {
 	}
 	return out
 }
+
+// tenantGauge reads one tenant's series of a gauge from the operator's metrics.
+func tenantGauge(t *testing.T, name, tenant string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	if err := reg.Register(NewMetrics(k8s, clock.Now, opConfig.NamespacePrefix)); err != nil {
+		t.Fatal(err)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "tenant" && l.GetValue() == tenant {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s{tenant=%q}", name, tenant)
+	return 0
+}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	batchv1 "k8s.io/api/batch/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
@@ -19,7 +21,7 @@ type Metrics struct {
 	now             func() time.Time
 	namespacePrefix string
 
-	requests, overdue, nextDeadline, lastRetention, tokenExpiry *prometheus.Desc
+	requests, overdue, nextDeadline, lastRetention, tokenExpiry, tenantReady, tenantIsolated *prometheus.Desc
 }
 
 // NewMetrics returns the collector; register it with controller-runtime's metrics registry.
@@ -38,6 +40,10 @@ func NewMetrics(reader client.Reader, now func() time.Time, namespacePrefix stri
 		tokenExpiry: prometheus.NewDesc("workspace_integration_token_expiry_seconds",
 			"Seconds until each Integration's platform access token expires (negative when expired), as its last sync reported.",
 			[]string{"tenant", "integration"}, nil),
+		tenantReady: prometheus.NewDesc("workspace_tenant_ready",
+			"1 when the Tenant's Ready condition is True, else 0.", []string{"tenant"}, nil),
+		tenantIsolated: prometheus.NewDesc("workspace_tenant_isolated",
+			"1 when the Tenant's isolation checks pass (Isolated True), else 0 (broken, or not yet checked).", []string{"tenant"}, nil),
 	}
 }
 
@@ -48,6 +54,8 @@ func (m *Metrics) Describe(ch chan<- *prometheus.Desc) {
 	ch <- m.nextDeadline
 	ch <- m.lastRetention
 	ch <- m.tokenExpiry
+	ch <- m.tenantReady
+	ch <- m.tenantIsolated
 }
 
 // Collect implements prometheus.Collector.
@@ -65,6 +73,13 @@ func (m *Metrics) Collect(ch chan<- prometheus.Metric) {
 			if t := cj.Status.LastSuccessfulTime; t != nil {
 				ch <- prometheus.MustNewConstMetric(m.lastRetention, prometheus.GaugeValue, float64(t.Unix()), cj.Labels[workspacesv1alpha1.TenantLabel])
 			}
+		}
+	}
+	tenants := &workspacesv1alpha1.TenantList{}
+	if err := m.reader.List(ctx, tenants, client.UnsafeDisableDeepCopy); err == nil {
+		for _, t := range tenants.Items {
+			ch <- prometheus.MustNewConstMetric(m.tenantReady, prometheus.GaugeValue, conditionValue(t.Status.Conditions, workspacesv1alpha1.ConditionReady), t.Name)
+			ch <- prometheus.MustNewConstMetric(m.tenantIsolated, prometheus.GaugeValue, conditionValue(t.Status.Conditions, workspacesv1alpha1.ConditionIsolated), t.Name)
 		}
 	}
 	integrations := &workspacesv1alpha1.IntegrationList{}
@@ -113,4 +128,12 @@ func (m *Metrics) collectRequests(ch chan<- prometheus.Metric, items []workspace
 	if nearest != nil {
 		ch <- prometheus.MustNewConstMetric(m.nextDeadline, prometheus.GaugeValue, nearest.Sub(now).Seconds())
 	}
+}
+
+// conditionValue is 1 when the condition is True, else 0.
+func conditionValue(conds []metav1.Condition, typ string) float64 {
+	if meta.IsStatusConditionTrue(conds, typ) {
+		return 1
+	}
+	return 0
 }

@@ -64,6 +64,9 @@ type tenantScope struct {
 	ns *corev1.Namespace
 	// readyMessage and readyReason describe a finished pass.
 	readyMessage, readyReason string
+	// notIsolated is what the isolation checks found broken: the pass goes on (the operator's own objects are put
+	// back), and ends Stalled with it, so Ready is False while isolation does not hold.
+	notIsolated error
 	requeue
 }
 
@@ -106,7 +109,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (res
 // reconcileNormal runs the steps of a live Tenant in order; the first error ends the pass, and so does the
 // closure step once the workspace is purged: nothing may recreate it.
 func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) error {
-	return runSteps(ctx, s,
+	err := runSteps(ctx, s,
 		always(r.reconcileInput),
 		r.reconcileClosure,
 		always(r.reconcileNamespace),
@@ -116,6 +119,10 @@ func (r *TenantReconciler) reconcileNormal(ctx context.Context, s *tenantScope) 
 		always(r.reconcileSecretStore),
 		always(r.reconcileMaintenance),
 	)
+	if err == nil {
+		err = s.notIsolated
+	}
+	return err
 }
 
 // purged reports whether the workspace is gone for good: nothing may recreate it.
@@ -345,8 +352,10 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 		}
 	}
 	if len(failed) > 0 {
-		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotIsolated,
-			truncate(strings.Join(failed, "; "), maxFailureMessage))
+		msg := truncate(strings.Join(failed, "; "), maxFailureMessage)
+		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotIsolated, msg)
+		// Someone else's object breaks isolation: a person must remove it. Its watch event brings the next pass.
+		s.notIsolated = stalled(workspacesv1alpha1.ReasonNotIsolated, "isolation does not hold: %s; remove or fix what the checks name", msg)
 		return nil
 	}
 	setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated,

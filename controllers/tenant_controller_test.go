@@ -67,10 +67,20 @@ func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, isolatedFailsWith("ISO-002", "let-everyone-in", "all namespaces"))
+	// GitOps health and kstatus see it: Ready is False (Stalled: a person must act), and the metric says which tenant.
+	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotIsolated))
+	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, workspacesv1alpha1.ReasonNotIsolated))
+	if got := tenantGauge(t, "workspace_tenant_isolated", name); got != 0 {
+		t.Errorf("workspace_tenant_isolated{tenant=%q} = %v, want 0", name, got)
+	}
 	if err := k8s.Delete(ctx, open); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
+	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
+	if got := tenantGauge(t, "workspace_tenant_isolated", name) + tenantGauge(t, "workspace_tenant_ready", name); got != 2 {
+		t.Errorf("workspace_tenant_isolated + workspace_tenant_ready for %q = %v, want 2", name, got)
+	}
 
 	outsider := &rbacv1.RoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: "outsider", Namespace: ns},
