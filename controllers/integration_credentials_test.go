@@ -162,3 +162,26 @@ func conditionMessage(i *workspacesv1alpha1.Integration, typ string) string {
 	}
 	return ""
 }
+
+// A schedule the CronJob would refuse is refused on the Integration, when it is written, with a message that says
+// what a schedule is.
+func TestAnIntegrationScheduleTheCronJobWouldRefuseIsRefused(t *testing.T) {
+	needsCluster(t)
+	tenant := "schedules"
+	cleanupTenant(t, tenant)
+	createTenant(t, newTenant(tenant))
+	waitReady(t, tenant)
+	for _, bad := range []string{"99 * * * *", "0 24 * * *", "*/0 * * * *", "0 3 * * * *", "every hour"} {
+		i := newIntegration("bad", namespaceOf(tenant), func(i *workspacesv1alpha1.Integration) { i.Spec.Features[0].Schedule = bad })
+		err := k8s.Create(context.Background(), i, client.DryRunAll)
+		if err == nil || !strings.Contains(err.Error(), "schedule must be a cron expression of five fields") {
+			t.Errorf("schedule %q: err = %v, want it refused saying what a schedule is", bad, err)
+		}
+	}
+	for _, good := range []string{"*/15 * * * *", "0 9-17/2 * * MON-FRI", "5,35 * * * *", "@daily"} {
+		i := newIntegration("good", namespaceOf(tenant), func(i *workspacesv1alpha1.Integration) { i.Spec.Features[0].Schedule = good })
+		if err := k8s.Create(context.Background(), i, client.DryRunAll); err != nil {
+			t.Errorf("schedule %q refused: %v", good, err)
+		}
+	}
+}

@@ -23,7 +23,10 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$helm" template workspace-operator "$chart" --namespace workspace-operator-system --kube-version "$KUBE_VERSION" --include-crds >"$out/default.yaml"
 "$helm" template workspace-operator "$chart" --namespace workspace-operator-system --kube-version "$KUBE_VERSION" --include-crds \
-  --set metrics.serviceMonitor.enabled=true --set config.secretStore.name=acme-store "${webhook[@]}" >"$out/toggles.yaml"
+  --set metrics.serviceMonitor.enabled=true --set config.secretStore.name=acme-store "${webhook[@]}" \
+  --set replicaCount=2 --set-json 'env=[{"name":"GOMEMLIMIT","value":"400MiB"}]' >"$out/toggles.yaml"
+# As a user first tries it: without --kube-version (Helm then assumes an old cluster; the chart must not refuse).
+"$helm" template workspace-operator "$chart" >/dev/null
 say "rendered $(grep -c '^kind:' "$out/default.yaml") objects with the defaults, $(grep -c '^kind:' "$out/toggles.yaml") with every toggle on"
 
 say "chart RBAC and admission policies equal config/"

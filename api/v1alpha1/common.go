@@ -91,3 +91,8 @@ type PurgeStatus struct {
 	// +optional
 	NextAttemptAt *metav1.Time `json:"nextAttemptAt,omitempty"`
 }
+
+// CronSchedulePattern is what a cron schedule may be: five fields within their ranges, or a macro, as the CronJob
+// controller reads it. The schedule field's CEL rule spells out the same expression (a test checks they agree), so
+// a schedule the CronJob would refuse is refused on the Integration, when it is written.
+const CronSchedulePattern = `^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(([*]|([0-5]?[0-9])(-([0-5]?[0-9]))?)(/[1-9][0-9]?)?(,([*]|([0-5]?[0-9])(-([0-5]?[0-9]))?)(/[1-9][0-9]?)?)*) +(([*]|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[1-9][0-9]?)?(,([*]|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[1-9][0-9]?)?)*) +(([*]|(0?[1-9]|[12][0-9]|3[01]|[?])(-(0?[1-9]|[12][0-9]|3[01]|[?]))?)(/[1-9][0-9]?)?(,([*]|(0?[1-9]|[12][0-9]|3[01]|[?])(-(0?[1-9]|[12][0-9]|3[01]|[?]))?)(/[1-9][0-9]?)?)*) +(([*]|(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(-(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))?)(/[1-9][0-9]?)?(,([*]|(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(-(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))?)(/[1-9][0-9]?)?)*) +(([*]|([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[?])(-([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[?]))?)(/[1-9][0-9]?)?(,([*]|([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[?])(-([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[?]))?)(/[1-9][0-9]?)?)*))$`

@@ -66,9 +66,10 @@ type Feature struct {
 	// +required
 	Name FeatureName `json:"name,omitempty"`
 
-	// schedule is the sync CronJob's schedule in cron syntax; absent, the provider catalog's default applies.
+	// schedule is the sync CronJob's schedule in cron syntax (UTC); absent, the provider catalog's default applies.
 	// +optional
 	// +kubebuilder:validation:MaxLength=64
+	// +kubebuilder:validation:XValidation:rule="self.matches('^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|(([*]|([0-5]?[0-9])(-([0-5]?[0-9]))?)(/[1-9][0-9]?)?(,([*]|([0-5]?[0-9])(-([0-5]?[0-9]))?)(/[1-9][0-9]?)?)*) +(([*]|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[1-9][0-9]?)?(,([*]|([01]?[0-9]|2[0-3])(-([01]?[0-9]|2[0-3]))?)(/[1-9][0-9]?)?)*) +(([*]|(0?[1-9]|[12][0-9]|3[01]|[?])(-(0?[1-9]|[12][0-9]|3[01]|[?]))?)(/[1-9][0-9]?)?(,([*]|(0?[1-9]|[12][0-9]|3[01]|[?])(-(0?[1-9]|[12][0-9]|3[01]|[?]))?)(/[1-9][0-9]?)?)*) +(([*]|(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(-(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))?)(/[1-9][0-9]?)?(,([*]|(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)(-(0?[1-9]|1[0-2]|JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC))?)(/[1-9][0-9]?)?)*) +(([*]|([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[?])(-([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[?]))?)(/[1-9][0-9]?)?(,([*]|([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[?])(-([0-7]|SUN|MON|TUE|WED|THU|FRI|SAT|[?]))?)(/[1-9][0-9]?)?)*))$')",message="schedule must be a cron expression of five fields: minute (0-59), hour (0-23), day of month (1-31), month (1-12 or JAN-DEC), day of week (0-7 or SUN-SAT), each *, a value, a range a-b, with an optional step /n, or a comma-separated list, e.g. */15 * * * *; or @hourly, @daily, @weekly, @monthly or @yearly"
 	Schedule string `json:"schedule,omitempty"`
 }
 

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -92,6 +93,12 @@ type TokenRefresh struct {
 	// syncing stops.
 	Before metav1.Duration `json:"before"`
 }
+
+// cronSchedule is what the CronJob controller accepts as a schedule; the Integration's schedule field is checked
+// by the same expression.
+var cronSchedule = regexp.MustCompile(workspacesv1alpha1.CronSchedulePattern)
+
+const scheduleHelp = "must be a cron schedule: five fields (minute hour day-of-month month day-of-week) within their ranges, or @hourly, @daily, @weekly, @monthly, @yearly"
 
 // TenantPlaceholder in a SecretStore template is replaced by the tenant's name.
 const TenantPlaceholder = "${TENANT}"
@@ -370,8 +377,8 @@ func (c *Config) Validate() field.ErrorList {
 			if len(f.Scopes) == 0 {
 				errs = append(errs, field.Required(fp.Child("scopes"), "the platform scopes the feature needs"))
 			}
-			if len(strings.Fields(f.Schedule)) != 5 {
-				errs = append(errs, field.Invalid(fp.Child("schedule"), f.Schedule, "must be a cron schedule of five fields"))
+			if !cronSchedule.MatchString(f.Schedule) {
+				errs = append(errs, field.Invalid(fp.Child("schedule"), f.Schedule, scheduleHelp))
 			}
 		}
 	}
@@ -417,14 +424,14 @@ func (c *Config) Validate() field.ErrorList {
 	if c.Privacy.ExportTTL.Duration <= 0 {
 		errs = append(errs, field.Invalid(field.NewPath("privacy", "exportTTL"), c.Privacy.ExportTTL.String(), "must be a positive duration such as 168h"))
 	}
-	if len(strings.Fields(c.TokenRefresh.Schedule)) != 5 {
-		errs = append(errs, field.Invalid(field.NewPath("tokenRefresh", "schedule"), c.TokenRefresh.Schedule, "must be a cron schedule of five fields"))
+	if !cronSchedule.MatchString(c.TokenRefresh.Schedule) {
+		errs = append(errs, field.Invalid(field.NewPath("tokenRefresh", "schedule"), c.TokenRefresh.Schedule, scheduleHelp))
 	}
 	if c.TokenRefresh.Before.Duration <= 0 {
 		errs = append(errs, field.Invalid(field.NewPath("tokenRefresh", "before"), c.TokenRefresh.Before.Duration.String(), "must be a positive duration, such as 72h"))
 	}
-	if len(strings.Fields(c.Privacy.RetentionSchedule)) != 5 {
-		errs = append(errs, field.Invalid(field.NewPath("privacy", "retentionSchedule"), c.Privacy.RetentionSchedule, "must be a cron schedule of five fields"))
+	if !cronSchedule.MatchString(c.Privacy.RetentionSchedule) {
+		errs = append(errs, field.Invalid(field.NewPath("privacy", "retentionSchedule"), c.Privacy.RetentionSchedule, scheduleHelp))
 	}
 	if c.Jobs.BackoffLimit < 0 {
 		errs = append(errs, field.Invalid(field.NewPath("jobs", "backoffLimit"), c.Jobs.BackoffLimit, "must not be negative"))
