@@ -106,8 +106,12 @@ func (r *IntegrationReconciler) reconcileNormal(ctx context.Context, s *integrat
 	if at := s.intg.Annotations[workspacesv1alpha1.RevokedAnnotation]; at != "" {
 		return r.reconcileRevoked(ctx, s, at)
 	}
-	// Reconnected after a revocation: what the disconnect recorded no longer holds.
-	s.intg.Status.Disconnect = nil
+	if s.intg.Status.Disconnect != nil {
+		// Reconnected after a revocation: what the disconnect recorded, and the verdict on the old credentials,
+		// no longer hold.
+		s.intg.Status.Disconnect, s.intg.Status.CredentialsCheck = nil, nil
+		meta.RemoveStatusCondition(&s.intg.Status.Conditions, workspacesv1alpha1.ConditionCredentialsValid)
+	}
 	err := runSteps(ctx, s,
 		always(r.resolveTenant),
 		always(r.validate),
@@ -458,12 +462,8 @@ func (r *IntegrationReconciler) disconnect(ctx context.Context, s *integrationSc
 // Stalled: a person deletes it, or removes the annotation once the seller authorized the app again.
 func (r *IntegrationReconciler) reconcileRevoked(ctx context.Context, s *integrationScope, at string) error {
 	i := s.intg
-	prev := meta.FindStatusCondition(i.Status.Conditions, workspacesv1alpha1.ConditionCredentialsValid)
 	msg := fmt.Sprintf("the seller revoked the app's access on %s at %s", i.Spec.Provider, at)
 	setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionCredentialsValid, metav1.ConditionFalse, workspacesv1alpha1.ReasonRevoked, msg)
-	if prev == nil || prev.Reason != workspacesv1alpha1.ReasonRevoked {
-		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, workspacesv1alpha1.ReasonRevoked, "Revoke", "%s: syncing stops and onDisconnect (%s) is applied", msg, i.GetOnDisconnect())
-	}
 	if d := i.Status.Disconnect; d == nil || d.DisconnectedAt == nil {
 		if err := r.disconnect(ctx, s, "the seller revoked access on the platform"); err != nil {
 			return err
@@ -472,6 +472,8 @@ func (r *IntegrationReconciler) reconcileRevoked(ctx context.Context, s *integra
 			i.Status.Disconnect = &workspacesv1alpha1.DisconnectStatus{}
 		}
 		i.Status.Disconnect.DisconnectedAt = &metav1.Time{Time: r.Now().Truncate(time.Second)}
+		// No token is held any more: nothing expires, nothing fails to refresh.
+		i.Status.TokenExpiresAt, i.Status.TokenRefreshFailure = nil, ""
 	}
 	return stalled(workspacesv1alpha1.ReasonRevoked, "%s: syncing stopped, credentials deleted, onDisconnect: %s applied. "+
 		"Delete the Integration, or remove the annotation %s once the seller authorized the app again to reconnect it",

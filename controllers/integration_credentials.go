@@ -42,8 +42,14 @@ func (r *IntegrationReconciler) reconcileCredentialsValidity(ctx context.Context
 		return nil // nothing new to judge by; and no request spent
 	}
 	version, found, err := r.credentialsVersion(ctx, i)
-	if err != nil || !found {
-		return err // a missing Secret is CredentialsReady's to report
+	if err != nil {
+		return err
+	}
+	if !found {
+		if wasRefused && s.invalid == nil { // still refused: a missing Secret brings nothing new
+			s.invalid = stalled(prev.Reason, "%s", prev.Message)
+		}
+		return nil // a missing Secret is CredentialsReady's to report
 	}
 	set := func(status metav1.ConditionStatus, reason, msg string) {
 		setCondition(&i.Status.Conditions, i.Generation, workspacesv1alpha1.ConditionCredentialsValid, status, reason, msg)
@@ -103,8 +109,7 @@ func (r *IntegrationReconciler) reconcileCredentialsValidity(ctx context.Context
 				credentialsName(i.Name))
 		}
 		set(metav1.ConditionFalse, reason, msg)
-		r.Recorder.Eventf(i, nil, corev1.EventTypeWarning, reason, "Sync", "%s", msg)
-		if s.invalid == nil {
+		if s.invalid == nil { // its Warning event comes with the Stalled condition
 			s.invalid = stalled(reason, "%s", msg)
 		}
 	case len(syncs) > 0 && syncs[0].OK:
@@ -113,11 +118,12 @@ func (r *IntegrationReconciler) reconcileCredentialsValidity(ctx context.Context
 	return nil
 }
 
-// refusedInARow counts the newest sync results that are refusals of the credentials.
+// refusedInARow counts the newest sync results that are refusals of the credentials. An expired access token is
+// not one: the refresh renews it, and suspending would stop that refresh too.
 func refusedInARow(results []contract.Result) int {
 	n := 0
 	for _, res := range results {
-		if res.OK || (res.Reason != contract.ReasonUnauthorized && res.Reason != contract.ReasonTokenExpired) {
+		if res.OK || res.Reason != contract.ReasonUnauthorized {
 			break
 		}
 		n++

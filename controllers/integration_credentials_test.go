@@ -152,6 +152,10 @@ func TestARevokedIntegrationStopsSyncingAppliesOnDisconnectAndStays(t *testing.T
 	})
 	eventually(t, waitTimeout, exists(&corev1.Secret{}, credentialsName(i.Name), ns))
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
+	if live := getIntegration(t, i); live.Status.Disconnect != nil || conditionMessage(live, workspacesv1alpha1.ConditionCredentialsValid) != "" {
+		t.Errorf("reconnected, the status still tells of the revocation: disconnect %+v, CredentialsValid %q",
+			live.Status.Disconnect, conditionMessage(live, workspacesv1alpha1.ConditionCredentialsValid))
+	}
 }
 
 func conditionMessage(i *workspacesv1alpha1.Integration, typ string) string {

@@ -3,7 +3,6 @@ package controllers
 import (
 	"context"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -29,7 +28,7 @@ import (
 // Names of an Integration's token refresh objects.
 func tokenSecretName(intg string) string    { return intg + "-token" }
 func tokenWriterName(intg string) string    { return intg + "-token-writer" }
-func refreshCronJobName(intg string) string { return intg + "-token-refresh" }
+func refreshCronJobName(intg string) string { return intg + "-refresh" }
 func pushSecretName(intg string) string     { return intg + "-token" }
 
 // tokenVersionAnnotation on the PushSecret is the token Secret's resourceVersion it pushes: a new version changes
@@ -49,6 +48,9 @@ func refreshRun(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, r
 		labels:         integrationLabels(tenant, i.Name, componentTokenRefresh),
 		serviceAccount: syncAccountName(i.Name),
 		region:         region,
+		// A refresh is not retried in the same Job: the platform retires the refresh token it renews, so a retry
+		// after a renewal whose write failed would present a retired token. The next schedule tries again.
+		once: true,
 	}
 }
 
@@ -74,10 +76,13 @@ func desiredTokenWriterBinding(i *workspacesv1alpha1.Integration, tenant string)
 
 // desiredPushSecret writes the token Secret's credentials document to the backend at the integration's remote
 // key, through the tenant's own store. Its annotation carries the token Secret's version, so each new document is
-// pushed at once; the remote key is never deleted by it (deletionPolicy None): the credentials outlive it.
+// pushed at once, and only then; the remote key is never deleted by it (deletionPolicy None): the credentials
+// outlive it.
 func desiredPushSecret(store string, i *workspacesv1alpha1.Integration, tenant, remoteKey, version string) (*unstructured.Unstructured, error) {
 	spec := eso.PushSecretSpec{
-		RefreshInterval: time.Hour.String(),
+		// Zero: push only when the token Secret's version (the annotation) changes, never again on a timer — a
+		// re-authorization written to the backend since must not be overwritten with an older document.
+		RefreshInterval: "0s",
 		SecretStoreRefs: []eso.StoreRef{{Name: store, Kind: "SecretStore"}},
 		UpdatePolicy:    "Replace",
 		DeletionPolicy:  "None",
@@ -121,7 +126,10 @@ func (r *IntegrationReconciler) reconcileTokenRefresh(ctx context.Context, s *in
 	if err := applyExact(ctx, r.Client, tokenWriterName(i.Name), i.Namespace, desiredTokenWriterBinding(i, s.tenant.Name), rbacv1ac.ExtractRoleBinding, roleBindingSubjectsOf); err != nil {
 		return fmt.Errorf("applying the token writer RoleBinding: %w", err)
 	}
-	cj := desiredRefreshCronJob(r.Config, i, s.tenant.Name, s.region, s.suspendedBy != "")
+	// Unlike syncs, refreshes go on while syncing is suspended on purpose (spec.suspend, a Suspended tenant): they
+	// touch no personal data, and keep the tokens alive for the day syncing resumes.
+	suspend := s.invalid != nil || s.tenant.GetLifecycle() == workspacesv1alpha1.LifecycleClosed
+	cj := desiredRefreshCronJob(r.Config, i, s.tenant.Name, s.region, suspend)
 	if err := applyCached(ctx, r.Client, *cj.Name, i.Namespace, cj, batchv1ac.ExtractCronJob); err != nil {
 		return fmt.Errorf("applying the token refresh CronJob: %w", err)
 	}

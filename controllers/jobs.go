@@ -37,7 +37,8 @@ type workerRun struct {
 	serviceAccount string
 	region         string
 	// once marks a run that is reported, not retried: a data-subject request is answered once, and a failure
-	// goes to the privacy team rather than being retried behind its back.
+	// goes to the privacy team rather than being retried behind its back; a token refresh must not present a
+	// refresh token a failed attempt may have used up.
 	once bool
 }
 

@@ -138,7 +138,9 @@ func (p *patcher[T]) patchFinalizers(ctx context.Context, obj T, name string, ch
 	if !change(next, name) {
 		return nil
 	}
-	if err := p.c.Patch(ctx, next, client.MergeFrom(p.base)); err != nil {
+	// Optimistic lock: the list is replaced whole, so a finalizer another controller changed meanwhile must not
+	// be undone; a conflict retries the pass.
+	if err := p.c.Patch(ctx, next, client.MergeFromWithOptions(p.base, client.MergeFromWithOptimisticLock{})); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("updating finalizer %s: %w", name, err))
 	}
 	for _, o := range []client.Object{obj, p.base} {

@@ -41,6 +41,9 @@ const TenantFinalizer = "workspaces.alitok.ai/tenant"
 // verifyRecheck is when a pass that wrote workspace objects looks again, should no watch event come first.
 const verifyRecheck = 5 * time.Second
 
+// notIsolatedRecheck is how often a tenant whose isolation checks fail is checked again while no event comes.
+const notIsolatedRecheck = time.Minute
+
 // namespaceGoneRecheck is how often a namespace being deleted is checked while nothing else reports on it.
 const namespaceGoneRecheck = 5 * time.Second
 
@@ -355,7 +358,9 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 		msg := truncate(strings.Join(failed, "; "), maxFailureMessage)
 		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotIsolated, msg)
 		// Someone else's object breaks isolation: a person must remove it. Its watch event brings the next pass.
-		s.notIsolated = stalled(workspacesv1alpha1.ReasonNotIsolated, "isolation does not hold: %s; remove or fix what the checks name", msg)
+		// Pods are not watched unless the operator made them: look again, slowly, for what no event reports.
+		s.notIsolated = &stalledError{Reason: workspacesv1alpha1.ReasonNotIsolated, Recheck: notIsolatedRecheck,
+			Message: fmt.Sprintf("isolation does not hold: %s; remove or fix what the checks name", msg)}
 		return nil
 	}
 	setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated,

@@ -65,6 +65,20 @@ func runRefresh(ctx context.Context, r *runner, in *contract.Refresh) error {
 	if err != nil {
 		return err
 	}
+	doc, err := readCredentialsDocument(in.Credentials.Path)
+	if err != nil {
+		return err
+	}
+	c, kubeErr := r.env.kubeClient()
+	// A renewal not yet back from the backend (pushed, not yet fetched) is newer than the mounted files: its
+	// refresh token is the live one, the mounted one may be retired already.
+	if newer, ok := r.newerTokenDocument(ctx, c, kubeErr, namespace, name, creds.expiresAt); ok {
+		doc = newer
+		creds.accessToken, creds.refreshToken = newer[fileAccessToken], newer[fileRefreshToken]
+		r.red.add(creds.accessToken)
+		r.red.add(creds.refreshToken)
+		creds.expiresAt = unixField(newer[fileExpireAt])
+	}
 	now := r.env.now()
 	if !creds.expiresAt.IsZero() {
 		r.res.TokenExpiresAt = creds.expiresAt.Format(time.RFC3339)
@@ -76,10 +90,6 @@ func runRefresh(ctx context.Context, r *runner, in *contract.Refresh) error {
 	if creds.refreshToken == "" {
 		return inputError("credentials file %s is missing: the access token cannot be renewed; store the refresh token with the others",
 			filepath.Join(in.Credentials.Path, fileRefreshToken))
-	}
-	doc, err := readCredentialsDocument(in.Credentials.Path)
-	if err != nil {
-		return err
 	}
 	t, err := platforms[in.Provider].refresh(ctx, r, in, creds)
 	if err != nil {
@@ -105,7 +115,10 @@ func runRefresh(ctx context.Context, r *runner, in *contract.Refresh) error {
 	if err != nil {
 		return fail(contract.ReasonInternal, err)
 	}
-	if err := r.writeTokenSecret(ctx, namespace, name, raw); err != nil {
+	if kubeErr != nil {
+		return fail(contract.ReasonTokenSecret, fmt.Errorf("connect to the Kubernetes API: %w", kubeErr))
+	}
+	if err := r.writeTokenSecret(ctx, c, namespace, name, raw); err != nil {
 		return err
 	}
 	r.res.Totals = map[string]int64{"refreshed": 1}
@@ -133,26 +146,69 @@ func readCredentialsDocument(dir string) (map[string]string, error) {
 	return doc, nil
 }
 
+// newerTokenDocument returns the token Secret's document when it holds an access token expiring no earlier than
+// than (the mounted one's expiry). No client, or any failure to read it, leaves the mounted files in charge.
+func (r *runner) newerTokenDocument(ctx context.Context, c client.Client, kubeErr error, namespace, name string, than time.Time) (map[string]string, bool) {
+	sec := &corev1.Secret{}
+	if kubeErr != nil {
+		return nil, false
+	}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, sec); err != nil {
+		return nil, false
+	}
+	doc := map[string]string{}
+	if json.Unmarshal(sec.Data[contract.TokenSecretKey], &doc) != nil || doc[fileAccessToken] == "" || doc[fileRefreshToken] == "" {
+		return nil, false
+	}
+	// Ties go to the token Secret: it holds only this integration's own latest renewal; a re-authorization in the
+	// backend since then carries a later expiry.
+	if exp := unixField(doc[fileExpireAt]); exp.IsZero() || exp.Before(than) || doc[fileAccessToken] == "" {
+		return nil, false
+	}
+	return doc, true
+}
+
+// unixField reads a Unix-seconds credential field; zero when absent or malformed.
+func unixField(v string) time.Time {
+	secs, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+	if err != nil || secs <= 0 || secs > maxUnixSeconds {
+		return time.Time{}
+	}
+	return time.Unix(secs, 0).UTC()
+}
+
+// tokenWriteAttempts is how often the renewed credentials are offered to the API server: the platform has
+// retired the old refresh token by then, so the new one must not be lost to a passing failure.
+const tokenWriteAttempts = 4
+
 // writeTokenSecret puts the renewed credentials document into the token Secret the operator created for it. A
 // merge patch needs no read first: the Job's ServiceAccount may patch that one Secret and nothing else.
-func (r *runner) writeTokenSecret(ctx context.Context, namespace, name string, doc []byte) error {
-	c, err := r.env.kubeClient()
-	if err != nil {
-		return fail(contract.ReasonTokenSecret, fmt.Errorf("connect to the Kubernetes API: %w", err))
-	}
+func (r *runner) writeTokenSecret(ctx context.Context, c client.Client, namespace, name string, doc []byte) error {
 	patch, err := json.Marshal(map[string]any{"data": map[string][]byte{contract.TokenSecretKey: doc}})
 	if err != nil {
 		return fail(contract.ReasonInternal, err)
 	}
-	err = c.Patch(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}, client.RawPatch(types.MergePatchType, patch))
+	wait := time.Second
+	for attempt := 1; ; attempt++ {
+		err = c.Patch(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name}}, client.RawPatch(types.MergePatchType, patch))
+		if err == nil || apierrors.IsNotFound(err) || apierrors.IsForbidden(err) || attempt == tokenWriteAttempts {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fail(contract.ReasonTokenSecret, ctx.Err())
+		case <-time.After(wait):
+		}
+		wait *= 2
+	}
 	switch {
 	case err == nil:
 		return nil
 	case apierrors.IsNotFound(err):
 		return fail(contract.ReasonTokenSecret, fmt.Errorf("token Secret %s/%s does not exist; the operator creates it before the Job", namespace, name))
 	default:
-		// The new tokens are lost with this run; the old ones stay valid until they expire, and the next run
-		// renews them again.
-		return fail(contract.ReasonTokenSecret, fmt.Errorf("write the renewed tokens to Secret %s/%s: %s", namespace, name, apierrors.ReasonForError(err)))
+		// The renewed tokens are lost with this run, and the platform may have retired the refresh token used:
+		// the status says so, and a person may have to re-authorize the seller.
+		return fail(contract.ReasonTokenSecret, fmt.Errorf("write the renewed tokens to Secret %s/%s (%d attempts): %s", namespace, name, tokenWriteAttempts, apierrors.ReasonForError(err)))
 	}
 }

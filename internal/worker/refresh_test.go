@@ -87,7 +87,9 @@ func TestRefreshKeepsAnIntegrationConnectedAcrossExpiries(t *testing.T) {
 	}
 	// What the ExternalSecret mounts: the backend's document, one file per field.
 	files := tt.CredentialFiles()
+	var previous map[string]string
 	for expiry := 1; expiry <= 3; expiry++ {
+		previous = files
 		f.forbid(files[fileRefreshToken])
 		creds := writeCredentials(f, files)
 		before := tt.Tokens()
@@ -113,9 +115,18 @@ func TestRefreshKeepsAnIntegrationConnectedAcrossExpiries(t *testing.T) {
 		t.Errorf("%d refreshes granted, want 3", n)
 	}
 
+	// The last renewal has not come back from the backend yet: the mounted files still hold the refresh token
+	// the platform retired, the token Secret the live one. The refresh uses the live one.
+	r := f.run(refreshArgs(writeCredentials(f, previous))...).ok(t)
+	if r.count("totals", "refreshed") != 1 || tt.Refreshes() != 4 {
+		t.Fatalf("a refresh from stale mounted files did not renew with the token Secret's tokens (result %s)", r.raw)
+	}
+	files = renewedDocument(t, admin, tokenSecret)
+	f.forbid(files[fileAccessToken], files[fileRefreshToken])
+
 	// A token with more than --refresh-before left is not renewed: no call to the platform.
-	r := f.run(append(refreshArgs(writeCredentials(f, files)), "--refresh-before=1m")...).ok(t)
-	if r.count("totals", "refreshed") != 0 || tt.Refreshes() != 3 {
+	r = f.run(append(refreshArgs(writeCredentials(f, files)), "--refresh-before=1m")...).ok(t)
+	if r.count("totals", "refreshed") != 0 || tt.Refreshes() != 4 {
 		t.Errorf("a token not yet due was renewed (result %s)", r.raw)
 	}
 

@@ -37,7 +37,7 @@ func TestEachJobReachesOnlyWhatItsTaskNeeds(t *testing.T) {
 		})
 		return cj.Spec.JobTemplate.Spec.Template.Labels
 	}
-	sync, retention, refresh := podLabelsOf("tiktok-orders"), podLabelsOf("retention"), podLabelsOf("tiktok-token-refresh")
+	sync, retention, refresh := podLabelsOf("tiktok-orders"), podLabelsOf("retention"), podLabelsOf("tiktok-refresh")
 	// No object of these kinds exists without running one; their Pod labels as the operator writes them.
 	operatorPod := func(component, task string, extra map[string]string) map[string]string {
 		l := map[string]string{"app.kubernetes.io/managed-by": "workspace-operator", "workspaces.alitok.ai/tenant": "egress",

@@ -60,7 +60,7 @@ func TestTokenRefreshRunsForRealAndReachesTheSyncs(t *testing.T) {
 	i.Annotations = map[string]string{workspacesv1alpha1.RefreshNowAnnotation: "1"}
 	must(t, s.C.Patch(s.Ctx, i, client.MergeFrom(base)), "asking for a refresh")
 	sum := sha256.Sum256([]byte("1"))
-	ok, msg := jobTerminationMessage(t, ns, "tiktok-token-refresh-n"+hex.EncodeToString(sum[:])[:7], 3*time.Minute)
+	ok, msg := jobTerminationMessage(t, ns, "tiktok-refresh-n"+hex.EncodeToString(sum[:])[:7], 3*time.Minute)
 	r := parseResult(t, msg)
 	if !ok || !r.OK || r.Totals["refreshed"] != 1 {
 		t.Fatalf("the refresh Job did not renew the token: %s", msg)
