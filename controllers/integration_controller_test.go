@@ -120,10 +120,11 @@ func cronJobNames(t *testing.T, ns string) []string {
 	return names
 }
 
+// cronJobsSuspended returns nil once every sync CronJob of the namespace is suspended, or none is.
 func cronJobsSuspended(ns string, want bool) func() error {
 	return func() error {
 		list := &batchv1.CronJobList{}
-		if err := k8s.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		if err := k8s.List(context.Background(), list, client.InNamespace(ns), client.MatchingLabels{workspacesv1alpha1.ComponentLabel: componentSync}); err != nil {
 			return err
 		}
 		if len(list.Items) == 0 {
@@ -365,6 +366,13 @@ func TestSuspendStopsSyncingAndKeepsCredentials(t *testing.T) {
 	updateIntegration(t, i, func(live *workspacesv1alpha1.Integration) { live.Spec.Suspend = true })
 	eventually(t, waitTimeout, cronJobsSuspended(i.Namespace, true))
 	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, workspacesv1alpha1.ReasonSuspended))
+	// The token refresh goes on: it touches no personal data and keeps the tokens alive for when syncing resumes.
+	refresh := &batchv1.CronJob{}
+	if err := k8s.Get(context.Background(), client.ObjectKey{Namespace: i.Namespace, Name: refreshCronJobName(i.Name)}, refresh); err != nil {
+		t.Fatal(err)
+	} else if refresh.Spec.Suspend != nil && *refresh.Spec.Suspend {
+		t.Error("suspending syncing suspended the token refresh too")
+	}
 	if err := exists(&corev1.Secret{}, "shop-credentials", i.Namespace)(); err != nil {
 		t.Errorf("suspension lost the credentials: %v", err)
 	}
