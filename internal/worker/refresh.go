@@ -25,14 +25,8 @@ import (
 // TikTok Shop's live about a week, so three days leave room for several failed attempts and a person.
 const defaultRefreshBefore = 72 * time.Hour
 
-// tokens are what a platform's refresh call returns.
-type tokens struct {
-	accessToken, refreshToken              string
-	accessExpiresAt, refreshTokenExpiresAt time.Time
-}
-
 // refreshFunc renews one platform's access token with its refresh token.
-type refreshFunc func(ctx context.Context, r *runner, in *contract.Refresh, c credentials) (tokens, error)
+type refreshFunc func(ctx context.Context, r *runner, in *contract.Refresh, c credentials) (provider.Token, error)
 
 // runRefresh renews the access token when it expires within --refresh-before, and writes the credentials
 // document with the new tokens to --token-secret, from where the operator's PushSecret writes it back to the
@@ -98,18 +92,18 @@ func runRefresh(ctx context.Context, r *runner, in *contract.Refresh) error {
 		}
 		return err
 	}
-	r.red.add(t.accessToken)
-	r.red.add(t.refreshToken)
-	doc[fileAccessToken], doc[fileRefreshToken] = t.accessToken, t.refreshToken
+	r.red.add(t.AccessToken)
+	r.red.add(t.RefreshToken)
+	doc[fileAccessToken], doc[fileRefreshToken] = t.AccessToken, t.RefreshToken
 	delete(doc, fileExpireAt)
 	delete(doc, fileRefreshExpireAt)
-	if !t.accessExpiresAt.IsZero() {
-		doc[fileExpireAt] = strconv.FormatInt(t.accessExpiresAt.Unix(), 10)
-		r.res.TokenExpiresAt = t.accessExpiresAt.UTC().Format(time.RFC3339)
+	if !t.AccessTokenExpiresAt.IsZero() {
+		doc[fileExpireAt] = strconv.FormatInt(t.AccessTokenExpiresAt.Unix(), 10)
+		r.res.TokenExpiresAt = t.AccessTokenExpiresAt.UTC().Format(time.RFC3339)
 	}
-	if !t.refreshTokenExpiresAt.IsZero() {
-		doc[fileRefreshExpireAt] = strconv.FormatInt(t.refreshTokenExpiresAt.Unix(), 10)
-		r.res.RefreshTokenExpiresAt = t.refreshTokenExpiresAt.UTC().Format(time.RFC3339)
+	if !t.RefreshTokenExpiresAt.IsZero() {
+		doc[fileRefreshExpireAt] = strconv.FormatInt(t.RefreshTokenExpiresAt.Unix(), 10)
+		r.res.RefreshTokenExpiresAt = t.RefreshTokenExpiresAt.UTC().Format(time.RFC3339)
 	}
 	raw, err := json.Marshal(doc)
 	if err != nil {

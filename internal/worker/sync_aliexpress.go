@@ -7,6 +7,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/contract"
+	"github.com/alitok/workspace-operator/internal/provider"
 
 	"github.com/alitok/workspace-operator/internal/provider/aliexpress"
 	"github.com/alitok/workspace-operator/internal/store"
@@ -23,16 +24,11 @@ func init() {
 }
 
 // refreshAliExpress renews the access token through the platform's refresh call.
-func refreshAliExpress(ctx context.Context, r *runner, in *contract.Refresh, c credentials) (tokens, error) {
-	t, err := aliexpress.RefreshToken(ctx, aliexpress.RefreshConfig{
+func refreshAliExpress(ctx context.Context, r *runner, in *contract.Refresh, c credentials) (provider.Token, error) {
+	return aliexpress.RefreshToken(ctx, aliexpress.RefreshConfig{
 		BaseURL: in.APIBaseURL, AppKey: c.appKey, AppSecret: c.appSecret, RefreshToken: c.refreshToken,
 		HTTPClient: r.env.httpClient, Retry: r.env.retry, Now: r.env.now,
 	})
-	if err != nil {
-		return tokens{}, err
-	}
-	return tokens{accessToken: t.AccessToken, refreshToken: t.RefreshToken,
-		accessExpiresAt: t.AccessTokenExpiresAt, refreshTokenExpiresAt: t.RefreshTokenExpiresAt}, nil
 }
 
 func newAliExpressSource(_ context.Context, r *runner, in *contract.Sync, c credentials, key []byte) (source, error) {

@@ -8,6 +8,7 @@ import (
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/internal/contract"
+	"github.com/alitok/workspace-operator/internal/provider"
 
 	"github.com/alitok/workspace-operator/internal/provider/tiktokshop"
 	"github.com/alitok/workspace-operator/internal/store"
@@ -24,16 +25,11 @@ func init() {
 }
 
 // refreshTikTok renews the access token through the platform's refresh call.
-func refreshTikTok(ctx context.Context, r *runner, in *contract.Refresh, c credentials) (tokens, error) {
-	t, err := tiktokshop.RefreshToken(ctx, tiktokshop.RefreshConfig{
+func refreshTikTok(ctx context.Context, r *runner, in *contract.Refresh, c credentials) (provider.Token, error) {
+	return tiktokshop.RefreshToken(ctx, tiktokshop.RefreshConfig{
 		BaseURL: in.AuthBaseURL, AppKey: c.appKey, AppSecret: c.appSecret, RefreshToken: c.refreshToken,
 		HTTPClient: r.env.httpClient, Retry: r.env.retry, Now: r.env.now,
 	})
-	if err != nil {
-		return tokens{}, err
-	}
-	return tokens{accessToken: t.AccessToken, refreshToken: t.RefreshToken,
-		accessExpiresAt: t.AccessTokenExpiresAt, refreshTokenExpiresAt: t.RefreshTokenExpiresAt}, nil
 }
 
 // newTikTokSource makes the shop's client. Without a shop cipher in the credentials it asks the platform which

@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/alitok/workspace-operator/internal/provider"
 	"github.com/alitok/workspace-operator/internal/provider/httpretry"
 )
 
@@ -49,32 +49,8 @@ func (c RefreshConfig) validate() error {
 	return errors.Join(errs...)
 }
 
-// Token is what a refresh grants: a new access token and a new refresh token, each with its expiry. Printing or
-// logging it (fmt, slog) shows only the expiries.
-type Token struct {
-	AccessToken          string
-	AccessTokenExpiresAt time.Time
-	RefreshToken         string
-	// RefreshTokenExpiresAt is when the refresh token stops working: after it, only the seller can authorize again.
-	RefreshTokenExpiresAt time.Time
-}
-
-// String describes the token without the tokens.
-func (t Token) String() string {
-	return fmt.Sprintf("aliexpress.Token{AccessToken: %s, AccessTokenExpiresAt: %s, RefreshToken: %s, RefreshTokenExpiresAt: %s}",
-		redacted(t.AccessToken), expiry(t.AccessTokenExpiresAt), redacted(t.RefreshToken), expiry(t.RefreshTokenExpiresAt))
-}
-
-// Format makes every fmt verb print String, so no verb reaches the raw fields.
-func (t Token) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(t.String())) }
-
-// LogValue keeps the tokens out of slog output.
-func (t Token) LogValue() slog.Value {
-	return slog.GroupValue(
-		slog.Time("access_token_expires_at", t.AccessTokenExpiresAt),
-		slog.Time("refresh_token_expires_at", t.RefreshTokenExpiresAt),
-	)
-}
+// Token is what a refresh grants (one type for every platform).
+type Token = provider.Token
 
 // errAnswerLost explains an ErrReauthorize that follows an attempt whose answer never arrived: the gateway may have
 // granted new tokens then and retired the refresh token that the next attempt presented.
