@@ -161,10 +161,17 @@ func (r *IntegrationReconciler) resolveTenant(ctx context.Context, s *integratio
 	return nil
 }
 
-// validate checks what the API server cannot: scopes against the provider catalog and the credentials path
-// against the tenant's path. Bad input is reported at the end of the pass, after the CronJobs are suspended.
+// validate checks what the API server cannot: schedules with the CronJob's parser, scopes against the provider
+// catalog and the credentials path against the tenant's path. Bad input is reported at the end of the pass, after the CronJobs are suspended.
 func (r *IntegrationReconciler) validate(_ context.Context, s *integrationScope) error {
 	i := s.intg
+	for n, f := range i.Spec.Features {
+		// The API server's CEL rule checks the schedule's form; the CronJob's own validation also parses it.
+		if err := config.CheckSchedule(featureSchedule(r.Config, i, f)); err != nil {
+			s.invalid = stalled(workspacesv1alpha1.ReasonInvalidSchedule, "spec.features[%d].schedule %q: %s", n, f.Schedule, err)
+			return nil
+		}
+	}
 	if msg := scopeProblems(r.Config.Providers[i.Spec.Provider], i); msg != "" {
 		s.invalid = stalled(workspacesv1alpha1.ReasonScopesMismatch, "%s", msg)
 		return nil

@@ -319,6 +319,25 @@ func TestScopesThatDoNotMatchFeaturesStallAndStopSyncing(t *testing.T) {
 	eventually(t, waitTimeout, cronJobsSuspended(i.Namespace, false))
 }
 
+// A schedule of the right form that no CronJob can have (a range running backwards passes the API server's CEL
+// rule but not the CronJob's parser) stalls the Integration, naming the field, instead of failing every pass.
+func TestScheduleTheCronJobWouldRefuseStalls(t *testing.T) {
+	needsCluster(t)
+	i := tenantWithIntegration(t, "backwards")
+	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
+	updateIntegration(t, i, func(live *workspacesv1alpha1.Integration) { live.Spec.Features[0].Schedule = "50-10 * * * *" })
+	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionStalled, metav1.ConditionTrue, workspacesv1alpha1.ReasonInvalidSchedule))
+	msg := meta.FindStatusCondition(getIntegration(t, i).Status.Conditions, workspacesv1alpha1.ConditionStalled).Message
+	if want := `spec.features[0].schedule "50-10 * * * *": a CronJob cannot run on it: beginning of range (50) beyond end of range (10): 50-10`; msg != want {
+		t.Errorf("Stalled message %q, want %q", msg, want)
+	}
+	eventually(t, waitTimeout, cronJobsSuspended(i.Namespace, true))
+
+	updateIntegration(t, i, func(live *workspacesv1alpha1.Integration) { live.Spec.Features[0].Schedule = "10-50 * * * *" })
+	eventually(t, waitTimeout, intgCondition(i, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
+	eventually(t, waitTimeout, cronJobsSuspended(i.Namespace, false))
+}
+
 func TestCredentialPathsOutsideTheTenantAreRefused(t *testing.T) {
 	needsCluster(t)
 	cases := map[string]string{

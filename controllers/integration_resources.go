@@ -156,10 +156,20 @@ func syncRun(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, regi
 	}
 }
 
-// desiredCronJob runs one feature's sync on its schedule, one run at a time.
+// featureSchedule is when a feature's sync runs: its own schedule, else the provider catalog's.
+func featureSchedule(cfg *config.Config, i *workspacesv1alpha1.Integration, f workspacesv1alpha1.Feature) string {
+	if f.Schedule != "" {
+		return f.Schedule
+	}
+	return cfg.Providers[i.Spec.Provider].Features[f.Name].Schedule
+}
+
+// desiredCronJob runs one feature's sync on its schedule, one run at a time. A schedule no CronJob can have (the
+// Integration is then Stalled, so every CronJob is suspended) is replaced by the catalog's until it is fixed, so
+// that the suspension itself can be written.
 func desiredCronJob(cfg *config.Config, i *workspacesv1alpha1.Integration, tenant, region string, f workspacesv1alpha1.Feature, suspend bool) *batchv1ac.CronJobApplyConfiguration {
-	schedule := f.Schedule
-	if schedule == "" {
+	schedule := featureSchedule(cfg, i, f)
+	if config.CheckSchedule(schedule) != nil {
 		schedule = cfg.Providers[i.Spec.Provider].Features[f.Name].Schedule
 	}
 	return syncRun(cfg, i, tenant, region, f.Name).cronJob(cfg, cronJobName(i.Name, f.Name), i.Namespace, schedule, suspend)

@@ -15,6 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
@@ -73,11 +75,13 @@ func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
 	if got := tenantGauge(t, "workspace_tenant_isolated", name); got != 0 {
 		t.Errorf("workspace_tenant_isolated{tenant=%q} = %v, want 0", name, got)
 	}
+	eventually(t, 20*time.Second, kstatusIs(name, kstatus.FailedStatus))
 	if err := k8s.Delete(ctx, open); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
 	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionReady, metav1.ConditionTrue, ""))
+	eventually(t, 20*time.Second, kstatusIs(name, kstatus.CurrentStatus))
 	if got := tenantGauge(t, "workspace_tenant_isolated", name) + tenantGauge(t, "workspace_tenant_ready", name); got != 2 {
 		t.Errorf("workspace_tenant_isolated + workspace_tenant_ready for %q = %v, want 2", name, got)
 	}
@@ -95,6 +99,26 @@ func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
+}
+
+// kstatusIs checks the Tenant's health as kstatus computes it — the library behind Flux's health checks, kubectl
+// wait-like tools and cli-utils' appliers — from the object as a client reads it.
+func kstatusIs(name string, want kstatus.Status) func() error {
+	return func() error {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(workspacesv1alpha1.GroupVersion.WithKind("Tenant"))
+		if err := k8s.Get(context.Background(), client.ObjectKey{Name: name}, u); err != nil {
+			return err
+		}
+		res, err := kstatus.Compute(u)
+		if err != nil {
+			return err
+		}
+		if res.Status != want {
+			return fmt.Errorf("kstatus of Tenant %s is %s (%s), want %s", name, res.Status, res.Message, want)
+		}
+		return nil
+	}
 }
 
 func TestTenantGetsAnIsolatedWorkspace(t *testing.T) {

@@ -39,6 +39,7 @@ const (
 	ReasonNotInTenant        = "NotInTenantNamespace"
 	ReasonTenantNotReady     = "TenantNotReady"
 	ReasonScopesMismatch     = "ScopesMismatch"
+	ReasonInvalidSchedule    = "InvalidSchedule"
 	ReasonRemoteKeyOutside   = "RemoteKeyOutsideTenantPath"
 	ReasonNoSecretStore      = "NoSecretStore"
 	ReasonCredentialsPending = "CredentialsPending"

@@ -6,6 +6,7 @@ package config
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -94,11 +96,24 @@ type TokenRefresh struct {
 	Before metav1.Duration `json:"before"`
 }
 
-// cronSchedule is what the CronJob controller accepts as a schedule; the Integration's schedule field is checked
-// by the same expression.
+// cronSchedule is the form of a schedule the CronJob controller accepts; the Integration's schedule field is
+// checked by the same expression (CEL).
 var cronSchedule = regexp.MustCompile(workspacesv1alpha1.CronSchedulePattern)
 
 const scheduleHelp = "must be a cron schedule: five fields (minute hour day-of-month month day-of-week) within their ranges, or @hourly, @daily, @weekly, @monthly, @yearly"
+
+// CheckSchedule says why a CronJob could not have schedule s, or nil: first the expression the API server's CEL
+// rule applies to an Integration's schedule, then the parser the API server validates CronJobs with (robfig/cron,
+// standard five fields), which also refuses what a pattern cannot see, such as a range that runs backwards (5-2).
+func CheckSchedule(s string) error {
+	if !cronSchedule.MatchString(s) {
+		return errors.New(scheduleHelp)
+	}
+	if _, err := cron.ParseStandard(s); err != nil {
+		return fmt.Errorf("a CronJob cannot run on it: %w", err)
+	}
+	return nil
+}
 
 // TenantPlaceholder in a SecretStore template is replaced by the tenant's name.
 const TenantPlaceholder = "${TENANT}"
@@ -377,8 +392,8 @@ func (c *Config) Validate() field.ErrorList {
 			if len(f.Scopes) == 0 {
 				errs = append(errs, field.Required(fp.Child("scopes"), "the platform scopes the feature needs"))
 			}
-			if !cronSchedule.MatchString(f.Schedule) {
-				errs = append(errs, field.Invalid(fp.Child("schedule"), f.Schedule, scheduleHelp))
+			if err := CheckSchedule(f.Schedule); err != nil {
+				errs = append(errs, field.Invalid(fp.Child("schedule"), f.Schedule, err.Error()))
 			}
 		}
 	}
@@ -424,14 +439,14 @@ func (c *Config) Validate() field.ErrorList {
 	if c.Privacy.ExportTTL.Duration <= 0 {
 		errs = append(errs, field.Invalid(field.NewPath("privacy", "exportTTL"), c.Privacy.ExportTTL.String(), "must be a positive duration such as 168h"))
 	}
-	if !cronSchedule.MatchString(c.TokenRefresh.Schedule) {
-		errs = append(errs, field.Invalid(field.NewPath("tokenRefresh", "schedule"), c.TokenRefresh.Schedule, scheduleHelp))
+	if err := CheckSchedule(c.TokenRefresh.Schedule); err != nil {
+		errs = append(errs, field.Invalid(field.NewPath("tokenRefresh", "schedule"), c.TokenRefresh.Schedule, err.Error()))
 	}
 	if c.TokenRefresh.Before.Duration <= 0 {
 		errs = append(errs, field.Invalid(field.NewPath("tokenRefresh", "before"), c.TokenRefresh.Before.Duration.String(), "must be a positive duration, such as 72h"))
 	}
-	if !cronSchedule.MatchString(c.Privacy.RetentionSchedule) {
-		errs = append(errs, field.Invalid(field.NewPath("privacy", "retentionSchedule"), c.Privacy.RetentionSchedule, scheduleHelp))
+	if err := CheckSchedule(c.Privacy.RetentionSchedule); err != nil {
+		errs = append(errs, field.Invalid(field.NewPath("privacy", "retentionSchedule"), c.Privacy.RetentionSchedule, err.Error()))
 	}
 	if c.Jobs.BackoffLimit < 0 {
 		errs = append(errs, field.Invalid(field.NewPath("jobs", "backoffLimit"), c.Jobs.BackoffLimit, "must not be negative"))

@@ -39,6 +39,7 @@ func TestBadConfigurationNamesTheField(t *testing.T) {
 		{"bad pull policy", "worker: {image: x, imagePullPolicy: Sometimes}", `worker.imagePullPolicy: Unsupported value: "Sometimes"`},
 		{"provider missing", "providers: {TikTokShop: {apiHosts: [a.example], features: {}}}", "providers[AliExpress]: Required value"},
 		{"bad schedule", "providers: {TikTokShop: {apiHosts: [a.example], features: {orders: {scopes: [s], schedule: \"@often\"}}}, AliExpress: {apiHosts: [b.example]}}", "providers[TikTokShop].features[orders].schedule: Invalid value"},
+		{"backwards range in a schedule", "privacy: {retentionSchedule: \"5-2 3 * * *\"}", `privacy.retentionSchedule: Invalid value: "5-2 3 * * *": a CronJob cannot run on it: beginning of range (5) beyond end of range (2)`},
 		{"not YAML", "namespacePrefix: [", "not valid YAML"},
 		{"job egress to everywhere", "jobEgress: {database: [{ports: [{port: 5432}]}]}", "jobEgress.database[0].to: Required value"},
 		{"job egress without port", "jobEgress: {database: [{to: [{ipBlock: {cidr: 10.0.0.5/32}}]}]}", "jobEgress.database[0].ports: Required value"},
