@@ -61,7 +61,7 @@ build: ## Build the operator binary into bin/.
 
 .PHONY: run
 run: ## Run the operator against the cluster of $KUBECONFIG.
-	go run . --config $(CONFIG)
+	go run . manager --config $(CONFIG)
 
 ##@ Image
 
