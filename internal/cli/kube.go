@@ -82,15 +82,14 @@ func (k *kube) client() (client.Client, error) {
 }
 
 // namespace is the namespace given with -n, else the kubeconfig context's, else fallback.
-func (k *kube) namespace(fallback string) (string, error) {
+func (k *kube) namespace(fallback string) string {
 	if k.flags.Namespace != nil && *k.flags.Namespace != "" {
-		return *k.flags.Namespace, nil
+		return *k.flags.Namespace
 	}
-	ns, explicit, err := k.flags.ToRawKubeConfigLoader().Namespace()
-	if err != nil || !explicit {
-		return fallback, nil //nolint:nilerr // no kubeconfig namespace: the fallback
+	if ns, explicit, err := k.flags.ToRawKubeConfigLoader().Namespace(); err == nil && explicit {
+		return ns
 	}
-	return ns, nil
+	return fallback
 }
 
 // NewScheme holds every kind the operator and the commands read or write.

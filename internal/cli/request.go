@@ -178,10 +178,7 @@ func (o *createOptions) run(ctx context.Context, streams genericiooptions.IOStre
 	if err != nil {
 		return err
 	}
-	ns, err := o.kube.namespace(defaultSubjectNamespace)
-	if err != nil {
-		return err
-	}
+	ns := o.kube.namespace(defaultSubjectNamespace)
 
 	// The Secret first: the operator reads it as soon as the request exists. It is owned by the request once
 	// the request has a UID.
