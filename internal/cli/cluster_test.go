@@ -176,7 +176,7 @@ func TestRequestStatusAndReportShowNoSubject(t *testing.T) {
 	late := createRequest(t, kubeconfig, "req-report-late", "Erasure", "GDPR", "2026-01-31T10:00:00Z")
 	completed := metav1.NewTime(time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)) // due 28 February
 	setStatus(t, late, workspacesv1alpha1.DataRequestStatus{Phase: workspacesv1alpha1.RequestPhaseCompleted,
-		Result: &workspacesv1alpha1.RequestResult{RecordsFound: 3, RecordsErased: 2, CompletedAt: &completed, ReceiptSHA256: strings.Repeat("ab", 32)},
+		Result:     &workspacesv1alpha1.RequestResult{RecordsFound: 3, RecordsErased: 2, CompletedAt: &completed, ReceiptSHA256: strings.Repeat("ab", 32)},
 		Conditions: []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "Completed", Message: "Erasure request answered", LastTransitionTime: completed}}})
 	onTime := createRequest(t, kubeconfig, "req-report-on-time", "Access", "LGPD", "2026-02-10T10:00:00Z")
 	answeredAt := metav1.NewTime(time.Date(2026, 2, 20, 10, 0, 0, 0, time.UTC)) // due 25 February
