@@ -81,6 +81,10 @@ image: ## Build bin/workspace-operator (linux, static) and the image bin/image/w
 image-push: ## Build the image and push it to $(IMAGE_REPO):$(VERSION) (the release path).
 	$(IMAGE_ENV) hack/image.sh --push $(addprefix --extra-ca ,$(EXTRA_CA))
 
+.PHONY: krew
+krew: ## Build the kubectl plugin's release archives and its krew manifest into bin/release (hack/krew.sh).
+	VERSION=$(VERSION) COMMIT=$(COMMIT) hack/krew.sh
+
 ##@ Local control plane
 
 .PHONY: local-up
