@@ -165,7 +165,7 @@ func (o *createOptions) run(ctx context.Context, streams genericiooptions.IOStre
 	if dr.Name == "" {
 		dr.Name = "req-" + o.now().UTC().Format("20060102") + "-" + rand.String(5)
 	}
-	in, source, closeIn, err := openSubject(o.subjectFile, streams.In)
+	in, source, closeIn, err := openSubject(o.subjectFile, streams.In, streams.ErrOut)
 	if err != nil {
 		return err
 	}

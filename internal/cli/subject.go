@@ -78,9 +78,14 @@ func readSubject(r io.Reader, source string, rectification bool) (map[string][]b
 	return data, nil
 }
 
-// openSubject opens --subject-file, or stdin for "" and "-".
-func openSubject(path string, stdin io.Reader) (io.Reader, string, func(), error) {
+// openSubject opens --subject-file, or stdin for "" and "-"; on a terminal it says what it waits for.
+func openSubject(path string, stdin io.Reader, errOut io.Writer) (io.Reader, string, func(), error) {
 	if path == "" || path == "-" {
+		if f, ok := stdin.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				fmt.Fprintln(errOut, "reading the subject (email: …, buyer_ids: […]) from stdin; end with Ctrl-D")
+			}
+		}
 		return stdin, "stdin", func() {}, nil
 	}
 	f, err := os.Open(path)
