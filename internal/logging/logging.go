@@ -42,7 +42,7 @@ func (f Flags) Handler(w io.Writer) (slog.Handler, error) {
 	default:
 		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", f.Level)
 	}
-	opts := &slog.HandlerOptions{Level: level}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: plainLevels}
 	switch strings.ToLower(f.Format) {
 	case "json", "":
 		return slog.NewJSONHandler(w, opts), nil
@@ -50,6 +50,17 @@ func (f Flags) Handler(w io.Writer) (slog.Handler, error) {
 		return slog.NewTextHandler(w, opts), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want json or text", f.Format)
+}
+
+// plainLevels names every level below info "DEBUG": logr's V(1), V(2), … arrive as slog levels -1, -2, …, which
+// slog would print as DEBUG+3, DEBUG+2, ….
+func plainLevels(groups []string, a slog.Attr) slog.Attr {
+	if len(groups) == 0 && a.Key == slog.LevelKey {
+		if l, ok := a.Value.Any().(slog.Level); ok && l < slog.LevelInfo {
+			a.Value = slog.StringValue(slog.LevelDebug.String())
+		}
+	}
+	return a
 }
 
 // Setup makes the flags' handler the logger of controller-runtime and client-go, and returns it as a slog
