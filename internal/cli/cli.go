@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"text/template"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/alitok/workspace-operator/internal/version"
@@ -80,6 +82,13 @@ func isCobraUsageError(err error) bool {
 	return false
 }
 
+func init() {
+	cobra.AddTemplateFuncs(template.FuncMap{
+		"ownFlags":        func(fs *pflag.FlagSet) string { return flagsWhere(fs, false) },
+		"connectionFlags": func(fs *pflag.FlagSet) string { return flagsWhere(fs, true) },
+	})
+}
+
 // NewRootCommand builds the command tree. Invoked as kubectl-workspace, usage lines say `kubectl workspace`.
 func NewRootCommand(argv0 string, streams genericiooptions.IOStreams) *cobra.Command {
 	root := &cobra.Command{
@@ -106,6 +115,11 @@ audit: 1 when a check fails, 2 when it cannot run; worker: 0, 1, or 2 for a bad 
 	root.SetErr(streams.ErrOut)
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	root.SetUsageTemplate(strings.Replace(root.UsageTemplate(), "{{.LocalFlags.FlagUsages | trimTrailingWhitespaces}}",
+		`{{ownFlags .LocalFlags | trimTrailingWhitespaces}}{{with connectionFlags .LocalFlags}}
+
+Connection flags (kubectl's):
+{{. | trimTrailingWhitespaces}}{{end}}`, 1))
 	root.CompletionOptions.DisableDefaultCmd = true
 	root.AddCommand(
 		newManagerCommand(streams),

@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
@@ -22,8 +23,9 @@ import (
 	"github.com/alitok/workspace-operator/internal/testenv"
 )
 
-// The tests below run the commands against a real kube-apiserver and etcd (no operator): what the operator
-// would write in status they write through the status subresource.
+// The tests below run the commands against a real kube-apiserver, etcd and kube-controller-manager (its garbage
+// collector deletes what a request owns), without the operator: what the operator would write in status they
+// write through the status subresource.
 
 var (
 	clusterOnce sync.Once
@@ -46,7 +48,8 @@ func TestMain(m *testing.M) {
 func needsCluster(t *testing.T) string {
 	t.Helper()
 	clusterOnce.Do(func() {
-		clusterEnv, clusterErr = testenv.Start(testenv.Options{CRDDirectories: []string{filepath.Join(testenv.Root(), "config", "crd", "bases")}})
+		clusterEnv, clusterErr = testenv.Start(testenv.Options{ControllerManager: true,
+			CRDDirectories: []string{filepath.Join(testenv.Root(), "config", "crd", "bases")}})
 		if clusterErr != nil {
 			return
 		}
@@ -85,6 +88,16 @@ func noSubject(t *testing.T, what, text string) {
 			t.Errorf("%s contains %q:\n%s", what, s, text)
 		}
 	}
+}
+
+// gone waits up to a minute for obj to be deleted.
+func gone(t *testing.T, obj client.Object) bool {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if apierrors.IsNotFound(admin.Get(t.Context(), client.ObjectKeyFromObject(obj), obj)) {
+			return true
+		}
+	}
+	return false
 }
 
 // createRequest files a request with the command, as a privacy officer does.
@@ -160,7 +173,15 @@ func TestRequestCreateKeepsTheSubjectInItsSecretOnly(t *testing.T) {
 		t.Errorf("stdout does not say acknowledge by %s:\n%s", formatTime(d.AcknowledgeBy), r.stdout)
 	}
 
-	// From a file too; a name already taken leaves no second Secret behind.
+	// Deleting the request deletes the subject's Secret (the garbage collector, through the owner reference).
+	if err := admin.Delete(t.Context(), dr); err != nil {
+		t.Fatal(err)
+	}
+	if !gone(t, secret) {
+		t.Error("the subject Secret outlives its request by a minute")
+	}
+
+	// From a file too.
 	file := filepath.Join(t.TempDir(), "subject.yaml")
 	if err := os.WriteFile(file, []byte(subjectYAML), 0o600); err != nil {
 		t.Fatal(err)
@@ -329,8 +350,9 @@ func TestRequestReceiptIsVerifiedAgainstTheJobResult(t *testing.T) {
 	}
 
 	spec := corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever, Containers: []corev1.Container{{Name: "worker", Image: "worker"}}}
+	// Suspended: the Job controller makes no Pod of its own beside the one the test makes.
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: jobName, Namespace: "tenant-acme"},
-		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: spec}}}
+		Spec: batchv1.JobSpec{Suspend: ptr.To(true), Template: corev1.PodTemplateSpec{Spec: spec}}}
 	if err := admin.Create(t.Context(), job); err != nil {
 		t.Fatal(err)
 	}

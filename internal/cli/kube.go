@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
@@ -30,8 +31,27 @@ func addKubeFlags(cmd *cobra.Command, withNamespace bool) *kube {
 	if !withNamespace {
 		f.Namespace = nil
 	}
-	f.AddFlags(cmd.Flags())
+	connection := pflag.NewFlagSet("connection", pflag.ContinueOnError)
+	f.AddFlags(connection)
+	connection.VisitAll(func(fl *pflag.Flag) {
+		_ = connection.SetAnnotation(fl.Name, connectionFlag, []string{"true"})
+	})
+	cmd.Flags().AddFlagSet(connection)
 	return &kube{flags: f}
+}
+
+// connectionFlag annotates kubectl's connection flags, which the usage lists apart from a command's own.
+const connectionFlag = "workspace-operator/connection"
+
+// flagsWhere are the usage lines of the flags of fs that are (or are not) connection flags.
+func flagsWhere(fs *pflag.FlagSet, connection bool) string {
+	out := pflag.NewFlagSet("", pflag.ContinueOnError)
+	fs.VisitAll(func(fl *pflag.Flag) {
+		if _, is := fl.Annotations[connectionFlag]; is == connection {
+			out.AddFlag(fl)
+		}
+	})
+	return out.FlagUsages()
 }
 
 // restConfig is the REST configuration the flags describe.
