@@ -48,6 +48,10 @@ func (e *usageError) Unwrap() error { return e.err }
 func Main(argv0 string, args []string, streams genericiooptions.IOStreams) int {
 	root := NewRootCommand(argv0, streams)
 	root.SetArgs(args)
+	// Cobra parses the flags, finds the command and checks its arguments and required flags before it runs the
+	// command: an error before that is the command line's.
+	started := false
+	markStart(root, &started)
 	cmd, err := root.ExecuteC()
 	if err == nil {
 		return 0
@@ -61,7 +65,7 @@ func Main(argv0 string, args []string, streams genericiooptions.IOStreams) int {
 	}
 	fmt.Fprintf(streams.ErrOut, "%s: %s\n", cmd.CommandPath(), oneLine(err.Error()))
 	var ue *usageError
-	if errors.As(err, &ue) || isCobraUsageError(err) {
+	if errors.As(err, &ue) || !started {
 		fmt.Fprintf(streams.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 	}
 	if errors.As(err, &ee) {
@@ -70,16 +74,17 @@ func Main(argv0 string, args []string, streams genericiooptions.IOStreams) int {
 	return 1
 }
 
-// isCobraUsageError tells cobra's own complaints about a command line (an unknown command or argument count),
-// which it returns as plain errors.
-func isCobraUsageError(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "requires exactly", "unknown flag", "unknown shorthand flag", "invalid argument", "flag needs an argument", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
+// markStart sets *started when any command of the tree starts running.
+func markStart(c *cobra.Command, started *bool) {
+	if run := c.RunE; run != nil {
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			*started = true
+			return run(cmd, args)
 		}
 	}
-	return false
+	for _, sub := range c.Commands() {
+		markStart(sub, started)
+	}
 }
 
 func init() {
