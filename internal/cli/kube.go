@@ -68,7 +68,7 @@ func (k *kube) restConfig() (*rest.Config, error) {
 		if clientcmd.IsEmptyConfig(err) {
 			return nil, errors.New("no cluster to talk to: no kubeconfig found and not running in a Pod (set --kubeconfig or KUBECONFIG)")
 		}
-		return nil, fmt.Errorf("no cluster to talk to: %v (set --kubeconfig or KUBECONFIG)", err)
+		return nil, fmt.Errorf("no cluster to talk to: %w (set --kubeconfig or KUBECONFIG)", err)
 	}
 	return cfg, nil
 }
@@ -80,10 +80,10 @@ func reachable(cfg *rest.Config) error {
 	probe.Timeout = 15 * time.Second
 	dc, err := discovery.NewDiscoveryClientForConfig(probe)
 	if err != nil {
-		return fmt.Errorf("no cluster to talk to: %v (set --kubeconfig or KUBECONFIG)", err)
+		return fmt.Errorf("no cluster to talk to: %w (set --kubeconfig or KUBECONFIG)", err)
 	}
 	if _, err := dc.ServerVersion(); err != nil {
-		return fmt.Errorf("no cluster to talk to: %s: %v (set --kubeconfig or KUBECONFIG)", cfg.Host, err)
+		return fmt.Errorf("no cluster to talk to: %s: %w (set --kubeconfig or KUBECONFIG)", cfg.Host, err)
 	}
 	return nil
 }
