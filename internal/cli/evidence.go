@@ -94,7 +94,7 @@ func (o *exportOptions) run(ctx context.Context, out io.Writer, name string) err
 		return err
 	}
 	if dr.Spec.Type != workspacesv1alpha1.RequestAccess {
-		return fmt.Errorf("DataRequest %s is an %s request: only Access requests have an export", dr.Name, dr.Spec.Type)
+		return fmt.Errorf("DataRequest %s is of type %s: only Access requests have an export", dr.Name, dr.Spec.Type)
 	}
 	if at := dr.Annotations[deliveredAnnotation]; at != "" {
 		return fmt.Errorf("the export of %s was already delivered at %s and deleted from the cluster: it is handed over once", dr.Name, at)
