@@ -61,7 +61,7 @@ build: ## Build the operator binary into bin/.
 
 .PHONY: run
 run: ## Run the operator against the cluster of $KUBECONFIG.
-	go run . --config $(CONFIG)
+	go run . manager --config $(CONFIG)
 
 ##@ Image
 
@@ -80,6 +80,10 @@ image: ## Build bin/workspace-operator (linux, static) and the image bin/image/w
 .PHONY: image-push
 image-push: ## Build the image and push it to $(IMAGE_REPO):$(VERSION) (the release path).
 	$(IMAGE_ENV) hack/image.sh --push $(addprefix --extra-ca ,$(EXTRA_CA))
+
+.PHONY: krew
+krew: ## Build the kubectl plugin's release archives and its krew manifest into bin/release (hack/krew.sh).
+	VERSION=$(VERSION) COMMIT=$(COMMIT) hack/krew.sh
 
 ##@ Local control plane
 

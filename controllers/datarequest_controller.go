@@ -109,21 +109,8 @@ func finished(dr *workspacesv1alpha1.DataRequest) bool {
 
 // setDeadlines records the acknowledgement and due dates from the jurisdiction, receipt and extension.
 func (r *DataRequestReconciler) setDeadlines(s *requestScope) {
-	dr := s.dr
-	received := dr.CreationTimestamp.Time
-	if dr.Spec.ReceivedAt != nil {
-		received = dr.Spec.ReceivedAt.Time
-	}
-	d := computeDeadlines(dr.Spec.Jurisdiction, received, dr.Spec.Extension != nil)
-	asTime := func(t *time.Time) *metav1.Time {
-		if t == nil {
-			return nil
-		}
-		return &metav1.Time{Time: t.UTC().Truncate(time.Second)}
-	}
-	dr.Status.AcknowledgeBy = asTime(d.acknowledgeBy)
-	dr.Status.DueAt = asTime(&d.due)
-	dr.Status.ExtendedDueAt = asTime(d.extendedDue)
+	d := DeadlinesOf(s.dr)
+	s.dr.Status.AcknowledgeBy, s.dr.Status.DueAt, s.dr.Status.ExtendedDueAt = d.AcknowledgeBy, d.DueAt, d.ExtendedDueAt
 }
 
 // setOverdue sets Overdue, and asks to be woken at the due time rather than polling for it.
@@ -384,8 +371,7 @@ func (r *DataRequestReconciler) recordResult(ctx context.Context, s *requestScop
 		rec.CompletionTime = &now
 	}
 	res := &workspacesv1alpha1.RequestResult{CompletedAt: rec.CompletionTime}
-	sum := sha256.Sum256([]byte(message))
-	res.ReceiptSHA256 = hex.EncodeToString(sum[:])
+	res.ReceiptSHA256 = JobReceipt(message)
 	var wr contract.Result
 	parseErr := json.Unmarshal([]byte(message), &wr)
 	res.RecordsFound = wr.Totals["found"] + wr.Totals["records"]

@@ -45,7 +45,8 @@
 // # Adding a CRD
 //
 // The type in api/v1alpha1 with its markers and CEL rules, its reasons in reasons.go, `make generate manifests`;
-// a reconciler of the shape above; its registration in main.go and in the test suite's startOperator.
+// a reconciler of the shape above; its registration in internal/cli/manager.go (the manager command) and in the
+// test suite's startOperator.
 //
 // # Adding a worker task or a platform
 //

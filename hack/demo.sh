@@ -27,7 +27,7 @@ if [ -f .local/operator.pid ] && kill -0 "$(cat .local/operator.pid)" 2>/dev/nul
   kill "$(cat .local/operator.pid)"; sleep 1
 fi
 say "starting the operator (log: .local/operator.log)"
-nohup bin/workspace-operator --config config/local/config.yaml \
+nohup bin/workspace-operator manager --config config/local/config.yaml \
   --metrics-bind-address=127.0.0.1:18080 --health-probe-bind-address=127.0.0.1:18081 \
   >.local/operator.log 2>&1 &
 echo $! >.local/operator.pid
@@ -45,9 +45,15 @@ if ! $kubectl wait --for=condition=Ready integrations --all -n tenant-acme --tim
   $kubectl get integrations -n tenant-acme -o yaml; tail -30 .local/operator.log; exit 1
 fi
 
-say "filing a sample DataRequest (an Objection: no Job, the restriction list is updated at once)"
+say "filing a sample DataRequest as the privacy officer does (an Objection: no Job, the restriction list is updated at once)"
 $kubectl create namespace privacy --dry-run=client -o yaml | $kubectl apply -f - >/dev/null
-$kubectl apply -f config/samples/privacy/subject-secret.yaml -f config/samples/privacy/datarequest-objection.yaml
+if ! $kubectl get dr req-2026-0042 >/dev/null 2>&1; then
+  echo '$ bin/workspace-operator request create --name req-2026-0042 --tenant acme --type Objection --jurisdiction GDPR -n privacy < subject.yaml'
+  bin/workspace-operator request create --name req-2026-0042 --tenant acme --type Objection --jurisdiction GDPR -n privacy <<'SUBJECT'
+email: jane.doe@buyer.example
+buyer_ids: ["TikTokShop:7000123456789"]
+SUBJECT
+fi
 if ! $kubectl wait --for=jsonpath='{.status.phase}'=Completed dr/req-2026-0042 --timeout=60s; then
   $kubectl get dr req-2026-0042 -o yaml; tail -30 .local/operator.log; exit 1
 fi
@@ -62,7 +68,7 @@ $kubectl get integrations -n tenant-acme -o wide
 $kubectl get externalsecrets,cronjobs -n tenant-acme
 echo; say "DataRequests (privacy team's view) and the restriction list every sync reads"
 $kubectl get datarequests -o wide
-$kubectl get dr req-2026-0042 -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}): {.message}{"\n"}{end}'
+bin/workspace-operator request status req-2026-0042
 $kubectl get configmap restriction-list -n tenant-acme -o jsonpath='{.data}'; echo
 echo; say "conditions of Tenant acme"
 $kubectl get tenant acme -o jsonpath='{range .status.conditions[*]}{.type}={.status} ({.reason}): {.message}{"\n"}{end}'

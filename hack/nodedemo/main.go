@@ -5,15 +5,12 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -124,20 +121,15 @@ func demo(w *realnode.World) error {
 		return err
 	}
 
-	say("an Erasure for alice, filed by the privacy team: identifiers in a Secret, never in the request")
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "subject-erase-alice", Namespace: realnode.OperatorNamespace},
-		StringData: map[string]string{"email": alice.Email, "buyer_ids": "TikTokShop:" + alice.UserID + "\n"}}
-	if err := w.C.Create(w.Ctx, secret); err != nil {
+	say("an Erasure for alice, filed by the privacy team: identifiers from stdin into a Secret, never in the request")
+	fmt.Printf("$ workspace-operator request create --name erase-alice --tenant acme --type Erasure --jurisdiction GDPR -n %s < alice.yaml\n",
+		realnode.OperatorNamespace)
+	if err := operatorCommand(fmt.Sprintf("email: %s\nbuyer_ids: [\"TikTokShop:%s\"]\n", alice.Email, alice.UserID),
+		"request", "create", "--name", "erase-alice", "--tenant", "acme", "--type", "Erasure", "--jurisdiction", "GDPR",
+		"-n", realnode.OperatorNamespace); err != nil {
 		return err
 	}
-	dr := &workspacesv1alpha1.DataRequest{ObjectMeta: metav1.ObjectMeta{Name: "erase-alice"}, Spec: workspacesv1alpha1.DataRequestSpec{
-		TenantRef: workspacesv1alpha1.TenantReference{Name: "acme"}, Type: workspacesv1alpha1.RequestErasure,
-		Subject:      workspacesv1alpha1.Subject{SecretRef: workspacesv1alpha1.SecretReference{Name: secret.Name, Namespace: secret.Namespace}},
-		Jurisdiction: workspacesv1alpha1.JurisdictionGDPR,
-	}}
-	if err := w.C.Create(w.Ctx, dr); err != nil {
-		return err
-	}
+	dr := &workspacesv1alpha1.DataRequest{ObjectMeta: metav1.ObjectMeta{Name: "erase-alice"}}
 	if err := realnode.Poll(3*time.Minute, func() (bool, string) {
 		if err := w.C.Get(w.Ctx, client.ObjectKeyFromObject(dr), dr); err != nil {
 			return false, err.Error()
@@ -147,23 +139,27 @@ func demo(w *realnode.World) error {
 		return fmt.Errorf("waiting for the Erasure to complete: %w", err)
 	}
 	show(w, "get", "datarequest", "erase-alice")
-	msg, err := w.PodMessage("tenant-acme", dr.Status.Jobs[0].Name)
-	if err != nil {
+	fmt.Println("$ workspace-operator request receipt erase-alice")
+	if err := operatorCommand("", "request", "receipt", "erase-alice"); err != nil {
 		return err
 	}
-	sum := sha256.Sum256([]byte(msg))
-	fmt.Printf("receiptSHA256 %s; SHA-256 of the Job's termination message %s (match: %v)\n",
-		dr.Status.Result.ReceiptSHA256, hex.EncodeToString(sum[:]), dr.Status.Result.ReceiptSHA256 == hex.EncodeToString(sum[:]))
 	fmt.Printf("records found %d, erased %d, anonymized %d\n", dr.Status.Result.RecordsFound, dr.Status.Result.RecordsErased, dr.Status.Result.RecordsAnonymized)
 	if err := printOrders(); err != nil {
 		return err
 	}
 
 	say("the isolation audit (workspace-operator audit), as an SRE runs it")
-	audit := exec.Command(os.Getenv("E2E_OPERATOR_BINARY"), "audit", "--tenant", "acme")
-	audit.Stdout, audit.Stderr = os.Stdout, os.Stderr
-	if err := audit.Run(); err != nil {
-		return fmt.Errorf("audit: %w", err)
+	return operatorCommand("", "audit", "--tenant", "acme")
+}
+
+// operatorCommand runs the operator's binary (the privacy officer's and the SRE's commands) against the node's
+// cluster ($KUBECONFIG), with stdin, its output shown.
+func operatorCommand(stdin string, args ...string) error {
+	cmd := exec.Command(os.Getenv("E2E_OPERATOR_BINARY"), args...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("workspace-operator %s: %w", strings.Join(args[:min(2, len(args))], " "), err)
 	}
 	return nil
 }

@@ -64,6 +64,8 @@ const (
 	// RestrictionListConfigMap is the tenant's ConfigMap of restricted subjects' pseudonyms, one key per
 	// Restriction or Objection DataRequest; every sync reads it and skips them.
 	RestrictionListConfigMap = "restriction-list"
+	// ExportSecretKey is the data key of an Access request's export Secret, which the export task fills.
+	ExportSecretKey = "export.json"
 )
 
 // TenantDatabase is the tenant's database DSN file.

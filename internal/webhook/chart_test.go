@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"io"
 	"net"
 	"os"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spf13/pflag"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -25,8 +25,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/alitok/workspace-operator/internal/logging"
 	"github.com/alitok/workspace-operator/internal/testenv"
 )
 
@@ -155,7 +155,7 @@ func TestChartWebhookMayOnlyReadAndAnnotateIntegrations(t *testing.T) {
 }
 
 func TestChartWebhookDeploymentRunsTheSubcommandItsFlagsDescribe(t *testing.T) {
-	objs, err := renderChart(t, append(slices.Clone(webhookValues), "--set", "webhook.extraArgs={--zap-log-level=debug}")...)
+	objs, err := renderChart(t, append(slices.Clone(webhookValues), "--set", "webhook.extraArgs={--log-level=debug}")...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,14 +169,17 @@ func TestChartWebhookDeploymentRunsTheSubcommandItsFlagsDescribe(t *testing.T) {
 	if len(c.Args) == 0 || c.Args[0] != "webhook" {
 		t.Fatalf("args = %v, want the webhook subcommand first", c.Args)
 	}
-	fs := flag.NewFlagSet("webhook", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("webhook", pflag.ContinueOnError)
 	var f Flags
 	f.Bind(fs)
-	(&zap.Options{}).BindFlags(fs)
+	(&logging.Flags{}).Bind(fs)
 	if err := fs.Parse(c.Args[1:]); err != nil {
 		t.Fatalf("the subcommand refuses the chart's arguments %v: %v", c.Args[1:], err)
 	}
-	if err := f.Check(fs); err != nil {
+	if fs.NArg() > 0 {
+		t.Fatalf("the subcommand refuses positional arguments, got %v", fs.Args())
+	}
+	if err := f.Check(); err != nil {
 		t.Fatal(err)
 	}
 

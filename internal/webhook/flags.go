@@ -2,9 +2,10 @@ package webhook
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // Flags are the command-line flags of `workspace-operator webhook`. The chart's Deployment passes them; a test
@@ -19,7 +20,7 @@ type Flags struct {
 }
 
 // Bind defines the flags on fs.
-func (f *Flags) Bind(fs *flag.FlagSet) {
+func (f *Flags) Bind(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Listen, "listen", ":8080", "address the webhooks are served on, plain HTTP: TLS ends at the installer's Ingress")
 	fs.StringVar(&f.MetricsBindAddress, "metrics-bind-address", ":8082", "address the metrics endpoint binds to; 0 disables it")
 	fs.StringVar(&f.HealthProbeBindAddress, "health-probe-bind-address", ":8081", "address the health and readiness probes bind to; 0 disables them")
@@ -28,11 +29,9 @@ func (f *Flags) Bind(fs *flag.FlagSet) {
 	fs.DurationVar(&f.MaxEventAge, "max-event-age", DefaultMaxEventAge, "how far an event's timestamp may be from this clock, either way, before it is refused")
 }
 
-// Check refuses values no receiver can run with; the credential files are checked when read.
-func (f *Flags) Check(fs *flag.FlagSet) error {
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %d after the flags; every input is a --flag", fs.NFlag()+1)
-	}
+// Check refuses values no receiver can run with; the credential files are checked when read. Positional
+// arguments are the command line's to refuse.
+func (f *Flags) Check() error {
 	if f.MaxEventAge <= 0 {
 		return fmt.Errorf("--max-event-age must be positive, not %s", f.MaxEventAge)
 	}

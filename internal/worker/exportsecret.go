@@ -19,7 +19,7 @@ import (
 )
 
 // exportSecretKey is the data key of the export Secret that receives the export.
-const exportSecretKey = "export.json"
+const exportSecretKey = contract.ExportSecretKey
 
 // maxSecretBytes is the API server's limit on a Secret's data (corev1.MaxSecretSize, 1 MiB).
 const maxSecretBytes = corev1.MaxSecretSize

@@ -54,7 +54,7 @@ var tasks = map[contract.Task]taskFunc{
 	contract.TaskRefresh:   as(runRefresh),
 }
 
-var usage = fmt.Sprintf(`usage: workspace-operator worker <task> [flags]
+var usage = fmt.Sprintf(`usage: workspace-operator worker [--log-level debug|info|warn|error] [--log-format json|text] <task> [flags]
 
 tasks: %s
 run "workspace-operator worker <task> -h" for a task's flags`, taskList())
@@ -78,16 +78,21 @@ type runner struct {
 }
 
 // Main runs `workspace-operator worker <task> [flags]`; args are the words after "worker". It writes the task's
-// JSON result to the termination log and a one-line summary to stdout, logs to stderr, and returns the process
-// exit code: ExitOK, ExitFailed or ExitUsage.
+// JSON result to the termination log and a one-line summary to stdout, logs JSON lines to stderr, and returns
+// the process exit code: ExitOK, ExitFailed or ExitUsage.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	return run(ctx, defaultEnvironment, args, stdout, stderr)
+	return MainWithLogger(ctx, args, stdout, stderr, slog.New(slog.NewJSONHandler(stderr, nil)))
+}
+
+// MainWithLogger is Main logging through log: the command line's --log-level and --log-format, shared with the
+// operator and the webhook receiver.
+func MainWithLogger(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) int {
+	return run(ctx, defaultEnvironment, args, stdout, stderr, log)
 }
 
 // run is Main in a given environment.
-func run(ctx context.Context, env environment, args []string, stdout, stderr io.Writer) int {
-	r := &runner{env: env, stdout: stdout, stderr: stderr, terminationLog: terminationLogArg(args)}
-	r.log = slog.New(slog.NewTextHandler(stderr, nil))
+func run(ctx context.Context, env environment, args []string, stdout, stderr io.Writer, log *slog.Logger) int {
+	r := &runner{env: env, stdout: stdout, stderr: stderr, terminationLog: terminationLogArg(args), log: log}
 
 	in, err := r.parseCommandLine(args)
 	if errors.Is(err, errHelp) {
