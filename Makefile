@@ -24,8 +24,8 @@ generate: $(CONTROLLER_GEN) ## Generate deepcopy code from the API types.
 .PHONY: manifests
 manifests: $(CONTROLLER_GEN) ## Generate CRDs and the operator's ClusterRole from markers, into config/ and the chart.
 	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=config/crd/bases
-	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=charts/workspace-operator/crds
-	$(CONTROLLER_GEN) rbac:roleName=workspace-operator paths=./controllers/... output:rbac:artifacts:config=config/rbac
+	$(CONTROLLER_GEN) crd paths=./api/... output:crd:artifacts:config=charts/workspace-operator/files/crds
+	$(CONTROLLER_GEN) rbac:roleName=workspace-operator paths="./controllers/...;./internal/metricsserving/..." output:rbac:artifacts:config=config/rbac
 	cp config/rbac/role.yaml config/rbac/tenant_roles.yaml charts/workspace-operator/files/
 
 .PHONY: fmt

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the tools this project runs — the Kubernetes control plane (kube-apiserver, etcd,
 # kube-controller-manager, kubectl), controller-gen, and on request the ESO controller, helm, kwok, golangci-lint
-# with kube-api-linter (make lint) and the node components of the real single-node cluster (kubelet,
-# kube-scheduler, kube-proxy, kube-router; hack/node.sh) —
+# with kube-api-linter (make lint), the chart checkers kubeconform, kube-score and promtool (hack/helm-check.sh)
+# and the node components of the real single-node cluster (kubelet, kube-scheduler, kube-proxy, kube-router;
+# hack/node.sh) —
 # from the Go module proxy into bin/, keyed by version. A tool already built is skipped, so a second run costs
 # nothing.
 #
 # Usage: hack/build-tools.sh [control-plane] [controller-gen] [eso] [helm] [kwok] [lint] [node]
+#        [kubeconform] [kube-score] [promtool]
 #        (no argument: the first two)
 set -euo pipefail
 # shellcheck source=hack/lib.sh
@@ -101,6 +103,9 @@ main() {
       control-plane) control_plane ;;
       controller-gen) go_install controller-gen sigs.k8s.io/controller-tools/cmd/controller-gen "$CONTROLLER_GEN_VERSION" ;;
       helm) go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+      kubeconform) go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" ;;
+      kube-score) go_install kube-score github.com/zegl/kube-score/cmd/kube-score "$KUBE_SCORE_VERSION" ;;
+      promtool) go_install promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" ;;
       kwok) go_install kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
       lint) lint ;;
       lint-dir) echo "$LINT_DIR" ;;

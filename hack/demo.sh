@@ -28,7 +28,7 @@ if [ -f .local/operator.pid ] && kill -0 "$(cat .local/operator.pid)" 2>/dev/nul
 fi
 say "starting the operator (log: .local/operator.log)"
 nohup bin/workspace-operator manager --config config/local/config.yaml \
-  --metrics-bind-address=127.0.0.1:18080 --health-probe-bind-address=127.0.0.1:18081 \
+  --metrics-bind-address=127.0.0.1:18080 --metrics-secure=false --health-probe-bind-address=127.0.0.1:18081 \
   >.local/operator.log 2>&1 &
 echo $! >.local/operator.pid
 

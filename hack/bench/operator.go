@@ -65,7 +65,9 @@ func startOperator(o options, dir, logName, cfgPath string) (*operatorProcess, e
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "manager", "--config", cfgPath, "--metrics-bind-address", metricsAddr, "--health-probe-bind-address", probeAddr,
+	// Plain HTTP metrics on loopback: the benchmark reads them itself, and a TokenReview per scrape would be
+	// counted among the operator's requests.
+	cmd := exec.Command(bin, "manager", "--config", cfgPath, "--metrics-bind-address", metricsAddr, "--metrics-secure=false", "--health-probe-bind-address", probeAddr,
 		"--pprof-bind-address", pprofAddr,
 		"--tenant-concurrency", strconv.Itoa(o.tenantWorkers), "--integration-concurrency", strconv.Itoa(o.integrationWorkers),
 		"--kube-api-qps", strconv.FormatFloat(o.qps, 'g', -1, 64), "--kube-api-burst", strconv.Itoa(o.burst))

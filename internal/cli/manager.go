@@ -14,19 +14,19 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/alitok/workspace-operator/controllers"
 	"github.com/alitok/workspace-operator/internal/config"
 	"github.com/alitok/workspace-operator/internal/logging"
 	"github.com/alitok/workspace-operator/internal/memlimit"
+	"github.com/alitok/workspace-operator/internal/metricsserving"
 	"github.com/alitok/workspace-operator/internal/version"
 )
 
 // managerOptions are the operator's flags.
 type managerOptions struct {
 	configPath    string
-	metricsAddr   string
+	metrics       metricsserving.Options
 	probeAddr     string
 	pprofAddr     string
 	leaderElect   bool
@@ -54,7 +54,9 @@ workspaces. It talks to the cluster of --kubeconfig, KUBECONFIG or the Pod it ru
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.configPath, "config", "", "path of the operator configuration file (YAML); empty uses the built-in defaults")
-	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address the metrics endpoint binds to; 0 disables it")
+	fs.StringVar(&o.metrics.BindAddress, "metrics-bind-address", ":8443", "address the metrics endpoint binds to; 0 disables it")
+	fs.BoolVar(&o.metrics.Secure, "metrics-secure", true, metricsserving.SecureUsage)
+	fs.StringVar(&o.metrics.CertDir, "metrics-cert-dir", "", metricsserving.CertDirUsage)
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address the health and readiness probes bind to")
 	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "0", "address Go's pprof endpoints bind to, for profiling; 0 disables them")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles at a time")
@@ -97,7 +99,7 @@ func (o *managerOptions) run(ctx context.Context, streams genericiooptions.IOStr
 		Scheme:                  scheme,
 		Cache:                   controllers.CacheOptions(cfg.NamespacePrefix),
 		Client:                  controllers.ClientOptions(),
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		Metrics:                 o.metrics.Server(),
 		HealthProbeBindAddress:  o.probeAddr,
 		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,

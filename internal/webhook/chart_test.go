@@ -5,8 +5,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -47,18 +45,12 @@ var webhookValues = []string{
 // renderChart runs helm template on the chart as hack/helm-check.sh does, with extra helm arguments.
 func renderChart(t *testing.T, args ...string) ([]*unstructured.Unstructured, error) {
 	t.Helper()
-	versions := readEnvFile(t, filepath.Join(testenv.Root(), "hack", "tools.env"))
-	helm := filepath.Join(testenv.Root(), "bin", "helm-"+versions["HELM_VERSION"])
-	if _, err := os.Stat(helm); err != nil {
-		t.Fatalf("no helm at %s: run hack/build-tools.sh helm (make helm-check does)", helm)
-	}
-	cmd := exec.Command(helm, append([]string{"template", chartRelease, filepath.Join(testenv.Root(), "charts", "workspace-operator"),
-		"--namespace", chartNamespace, "--kube-version", versions["KUBE_VERSION"]}, args...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	out, err := testenv.HelmTemplate(chartRelease, chartNamespace, args...)
 	if err != nil {
-		return nil, errors.New(stderr.String())
+		if _, noHelm := testenv.Helm(); noHelm != nil {
+			t.Fatal(noHelm)
+		}
+		return nil, err
 	}
 	var objs []*unstructured.Unstructured
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(out), 4096)
@@ -74,21 +66,6 @@ func renderChart(t *testing.T, args ...string) ([]*unstructured.Unstructured, er
 			objs = append(objs, u)
 		}
 	}
-}
-
-func readEnvFile(t *testing.T, path string) map[string]string {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && !strings.HasPrefix(line, "#") {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // rendered finds one rendered object and converts it to its typed form.

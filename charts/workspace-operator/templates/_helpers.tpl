@@ -24,8 +24,13 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
+{{/* The operator's ServiceAccount: the chart's (create true), or the installer's, which must then be named. */}}
 {{- define "workspace-operator.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
 {{- default (include "workspace-operator.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false: the name of the existing ServiceAccount the operator runs as (in the release's namespace)" .Values.serviceAccount.name }}
+{{- end }}
 {{- end }}
 
 {{/* The user name the operator's requests carry: the admission policies allow exactly this one. */}}
@@ -71,4 +76,44 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
 app.kubernetes.io/part-of: {{ include "workspace-operator.name" . }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- /*
+workspace-operator.apiServerEgress: egress rules (YAML list) to the Kubernetes API server. Takes a dict with
+"rules" (the user's rules; used as given when set), "what" (the value to name in messages), "orElse" (more
+advice for the message) and "fallback"
+(true: when nothing can be looked up, allow TCP 443 and 6443 to any address; false: fail). Otherwise the
+addresses and ports of the default/kubernetes EndpointSlice, looked up at install: a NetworkPolicy sees the
+endpoint behind the kubernetes Service, not the Service address. Nothing can be looked up by helm template,
+helm lint or Argo CD.
+*/}}
+{{- define "workspace-operator.apiServerEgress" -}}
+{{- $rules := .rules }}
+{{- if not $rules }}
+{{- $slice := lookup "discovery.k8s.io/v1" "EndpointSlice" "default" "kubernetes" }}
+{{- $to := list }}
+{{- $ports := list }}
+{{- range ($slice.endpoints | default list) }}
+{{- range .addresses }}
+{{- $to = append $to (dict "ipBlock" (dict "cidr" (printf "%s/%s" . (ternary "128" "32" (contains ":" .))))) }}
+{{- end }}
+{{- end }}
+{{- range ($slice.ports | default list) }}
+{{- $ports = append $ports (dict "protocol" "TCP" "port" .port) }}
+{{- end }}
+{{- if and $to $ports }}
+{{- $rules = list (dict "to" $to "ports" $ports) }}
+{{- else if .fallback }}
+{{- $rules = list (dict "ports" (list (dict "protocol" "TCP" "port" 443) (dict "protocol" "TCP" "port" 6443))) }}
+{{- else }}
+{{- fail (printf "%s is empty and the API server's addresses cannot be looked up (helm template, or no access to the EndpointSlice default/kubernetes): set it to egress rules for the addresses and port of `kubectl get endpointslice -n default kubernetes`%s" .what (.orElse | default "")) }}
+{{- end }}
+{{- end }}
+{{- toYaml $rules }}
+{{- end }}
+
+{{- /* workspace-operator.apiServerLookedUp: "true" when the default/kubernetes EndpointSlice can be read. */}}
+{{- define "workspace-operator.apiServerLookedUp" -}}
+{{- $slice := lookup "discovery.k8s.io/v1" "EndpointSlice" "default" "kubernetes" }}
+{{- if and $slice $slice.endpoints }}true{{ end }}
 {{- end }}

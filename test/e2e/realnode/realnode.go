@@ -270,6 +270,9 @@ func (s *World) operatorValues() map[string]any {
 	}
 	return map[string]any{
 		"image": map[string]any{"repository": repo, "tag": tag, "pullPolicy": "Never"},
+		// The operator's own NetworkPolicy with its egress restricted too (off by default; kube-router matches the
+		// API server's address as an ipBlock): the operator then reaches only the API server and DNS.
+		"networkPolicy": map[string]any{"egress": map[string]any{"enabled": true}},
 		"config": map[string]any{
 			"allowedRegions": []string{"eu-central-1", "us-east-1"},
 			"worker":         map[string]any{"imagePullPolicy": "Never"},
