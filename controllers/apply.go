@@ -2,12 +2,18 @@ package controllers
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strings"
+	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -18,43 +24,181 @@ import (
 // FieldOwner is the one server-side apply field manager of everything the operator writes.
 const FieldOwner = "workspace-operator"
 
-// applyIfChanged server-side applies desired, unless current (the cached object, nil when absent) already holds
-// exactly the fields the operator owns with the values it wants. The check compares what the operator applied
-// last (extracted from current's managedFields) with what it would apply now, so a steady state sends no
-// request at all, while a field someone else changed or took over differs and is put back.
+// AppliedAnnotation, on every object the operator applies, holds a hash of the configuration it applied. With it
+// the operator knows from the cached object alone — which need not hold what it compares (cache.go trims Pod
+// templates and managedFields) — that an object is as it last applied it.
+const AppliedAnnotation = "workspaces.alitok.ai/applied"
+
+// applyIfChanged server-side applies desired, unless current (the cached object, nil when absent) is already as
+// the operator applied it: it carries the hash of desired (AppliedAnnotation) and nobody else wrote it since. An
+// object someone else wrote too (a field manager other than the operator's own apply, outside subresources) is
+// read in full from the API server once per such write, and what the operator owns in it compared with desired:
+// a field someone else changed or took over differs and is put back. A steady state sends no request at all.
 func applyIfChanged[O any, A runtime.ApplyConfiguration](
 	ctx context.Context, c client.Client, current *O, desired A, extract func(*O, string) (A, error),
 ) (applied bool, err error) {
+	var live client.Object
 	if current != nil {
-		owned, err := extract(current, FieldOwner)
+		live = any(current).(client.Object)
+	}
+	resp, err := applyHashed(ctx, c, live, desired, func(ctx context.Context, want *unstructured.Unstructured) (bool, error) {
+		full := new(O)
+		if err := apiReader(c).Get(ctx, client.ObjectKeyFromObject(want), any(full).(client.Object)); err != nil {
+			return false, err
+		}
+		owned, err := extract(full, FieldOwner)
 		if err != nil {
 			return false, fmt.Errorf("reading the operator's fields: %w", err)
 		}
-		same, err := jsonEqual(owned, desired)
-		if err != nil {
-			return false, err
-		}
-		if same {
-			return false, nil
-		}
-	}
-	if err := c.Apply(ctx, desired, client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		return false, err
-	}
-	return true, nil
+		return jsonEqual(owned, want.Object)
+	})
+	return resp != nil, err
 }
 
-// jsonEqual compares two values by their JSON form, in which quantities and times are canonical.
+// applyHashed applies desired (an apply configuration, or an unstructured object) with its hash in
+// AppliedAnnotation, unless live (the cached object, nil when absent) carries that hash and either nobody else
+// wrote it, or the writes of others were already checked, or same — given the configuration as it would be
+// applied — reports the operator's fields in the object as they should be. It returns the API server's answer
+// to the apply, or nil when it sent none.
+func applyHashed(ctx context.Context, c client.Client, live client.Object, desired any,
+	same func(context.Context, *unstructured.Unstructured) (bool, error),
+) (*unstructured.Unstructured, error) {
+	raw, err := json.Marshal(desired)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(raw)
+	hash := base64.RawURLEncoding.EncodeToString(sum[:16])
+	want := &unstructured.Unstructured{}
+	if err := want.UnmarshalJSON(raw); err != nil {
+		return nil, err
+	}
+	annotations := want.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
+	}
+	annotations[AppliedAnnotation] = hash
+	want.SetAnnotations(annotations)
+
+	checked := checkedWrites(c)
+	key := want.GroupVersionKind().Kind + "/" + want.GetNamespace() + "/" + want.GetName()
+	if live != nil && live.GetAnnotations()[AppliedAnnotation] == hash {
+		others := othersWrites(live.GetManagedFields())
+		if others == "" {
+			return nil, nil
+		}
+		if v, ok := checked.Load(key); ok && v == hash+others {
+			return nil, nil
+		}
+		ok, err := same(ctx, want)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			checked.Store(key, hash+others)
+			return nil, nil
+		}
+	}
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(want), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return nil, err
+	}
+	// want is now the API server's answer: what others still own after this apply needs no second look.
+	if others := othersWrites(want.GetManagedFields()); others != "" {
+		checked.Store(key, hash+others)
+	} else {
+		checked.Delete(key)
+	}
+	return want, nil
+}
+
+// othersWrites summarizes the managedFields entries of writers other than the operator (its applies, and the
+// patches and creates it sends under the same field manager), outside
+// subresources (status): each writer, operation, time and, as a hash, the fields it owns. Empty: nobody else
+// wrote the object. It reads entries as the cache keeps them (slimManagedFields) or in full, with one result.
+func othersWrites(entries []metav1.ManagedFieldsEntry) string {
+	var b strings.Builder
+	for _, e := range slimManagedFields(entries) {
+		b.WriteString(e.Manager)
+		b.WriteByte('/')
+		b.WriteString(string(e.Operation))
+		b.WriteByte('/')
+		if e.Time != nil {
+			b.WriteString(e.Time.UTC().Format(time.RFC3339))
+		}
+		b.WriteByte('/')
+		if e.FieldsV1 != nil {
+			b.Write(e.FieldsV1.Raw)
+		}
+		b.WriteByte(';')
+	}
+	return b.String()
+}
+
+// fieldsHashPrefix marks a FieldsV1 that slimManagedFields already replaced by its hash: a JSON string (FieldsV1
+// must stay JSON, as a patch computed from a cached object marshals it) where the API server's is an object.
+const fieldsHashPrefix = `"#`
+
+// slimManagedFields keeps of managedFields only what othersWrites needs: the entries of writers other than the
+// operator, outside subresources, each with the fields it owns replaced by their hash. It is
+// idempotent, so it gives the same result on an object the cache already trimmed.
+func slimManagedFields(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
+	var kept []metav1.ManagedFieldsEntry
+	for _, e := range entries {
+		if e.Subresource != "" || e.Manager == FieldOwner {
+			continue
+		}
+		if e.FieldsV1 != nil && !strings.HasPrefix(string(e.FieldsV1.Raw), fieldsHashPrefix) {
+			sum := sha256.Sum256(e.FieldsV1.Raw)
+			e.FieldsV1 = &metav1.FieldsV1{Raw: []byte(fieldsHashPrefix + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`)}
+		}
+		e.APIVersion, e.FieldsType = "", ""
+		kept = append(kept, e)
+	}
+	return kept
+}
+
+// apiReader is the reader of the API server behind c, the operator's client; c itself elsewhere (tests).
+func apiReader(c client.Client) client.Reader {
+	if w, ok := c.(writeFlaggingClient); ok && w.api != nil {
+		return w.api
+	}
+	return c
+}
+
+// checkedWrites is the operator client's record of objects written by others and found as applied; a fresh one
+// for other clients (tests), which then compare every time.
+func checkedWrites(c client.Client) *sync.Map {
+	if w, ok := c.(writeFlaggingClient); ok && w.checked != nil {
+		return w.checked
+	}
+	return &sync.Map{}
+}
+
+// jsonEqual compares two values by their JSON form with object keys sorted, in which quantities and times are
+// canonical: a typed apply configuration and the same content as a map compare equal.
 func jsonEqual(a, b any) (bool, error) {
-	ja, err := json.Marshal(a)
+	ja, err := canonicalJSON(a)
 	if err != nil {
 		return false, err
 	}
-	jb, err := json.Marshal(b)
+	jb, err := canonicalJSON(b)
 	if err != nil {
 		return false, err
 	}
-	return string(ja) == string(jb), nil
+	return ja == jb, nil
+}
+
+func canonicalJSON(v any) (string, error) {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return "", err
+	}
+	var generic any
+	if err := json.Unmarshal(raw, &generic); err != nil {
+		return "", err
+	}
+	raw, err = json.Marshal(generic)
+	return string(raw), err
 }
 
 // objectPtr is a pointer to a typed Kubernetes object.
@@ -121,29 +265,34 @@ func getCached[O any, PO objectPtr[O]](ctx context.Context, c client.Client, nam
 	return (*O)(obj), nil
 }
 
-// applyUnstructured applies an object the operator has no typed API for (ESO's), unless every field of desired
-// is already in the cached object with the same value. It returns the object as the cache or the API server
-// last reported it.
+// applyUnstructured applies an object the operator has no typed API for (ESO's) as applyIfChanged does; where
+// someone else wrote it too, it compares whether every field of desired is in the object, read in full, with the
+// same value. It returns the object as the cache or the API server last reported it (the cache keeps of some of
+// ESO's kinds only metadata and status, cache.go).
 func applyUnstructured(ctx context.Context, c client.Client, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	live := &unstructured.Unstructured{}
 	live.SetGroupVersionKind(desired.GroupVersionKind())
-	err := c.Get(ctx, client.ObjectKeyFromObject(desired), live)
-	switch {
+	var current client.Object
+	switch err := c.Get(ctx, client.ObjectKeyFromObject(desired), live); {
 	case err == nil:
-		metadata := map[string]any{"labels": toAnyMap(desired.GetLabels())}
-		if a := desired.GetAnnotations(); len(a) > 0 {
-			metadata["annotations"] = toAnyMap(a)
-		}
-		want := map[string]any{"spec": desired.Object["spec"], "metadata": metadata}
-		if eso.Contains(live.Object, want) {
-			return live, nil
-		}
+		current = live
 	case !apierrors.IsNotFound(err):
 		return nil, err
 	}
-	applied := desired.DeepCopy()
-	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(applied), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+	applied, err := applyHashed(ctx, c, current, desired, func(ctx context.Context, want *unstructured.Unstructured) (bool, error) {
+		full := &unstructured.Unstructured{}
+		full.SetGroupVersionKind(desired.GroupVersionKind())
+		if err := apiReader(c).Get(ctx, client.ObjectKeyFromObject(desired), full); err != nil {
+			return false, err
+		}
+		metadata := map[string]any{"labels": toAnyMap(want.GetLabels()), "annotations": toAnyMap(want.GetAnnotations())}
+		return eso.Contains(full.Object, map[string]any{"spec": want.Object["spec"], "metadata": metadata}), nil
+	})
+	if err != nil {
 		return nil, err
+	}
+	if applied == nil {
+		return live, nil
 	}
 	return applied, nil
 }

@@ -8,7 +8,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	toolscache "k8s.io/client-go/tools/cache"
@@ -45,23 +44,27 @@ func CacheOptions(namespacePrefix string) cache.Options {
 	return cache.Options{ByObject: byObject, DefaultTransform: trimForCache}
 }
 
-// trimForCache drops from each cached object what the operator never reads, which is much of an object's
-// size: the managedFields entries of other field managers, and of ESO's objects (compared by content) all of
-// them. The operator's own apply entry stays; applyIfChanged compares against it.
+// trimForCache drops from each cached object what the operator never reads from the cache, which is much of an
+// object's size: managedFields but a summary of other writers' entries (slimManagedFields; the operator knows its
+// own objects by AppliedAnnotation, apply.go), the Pod templates of CronJobs and Jobs (the labels stay; runNow
+// reads a CronJob's template from the API server), and the spec of ESO's SecretStores and PushSecrets (their
+// status stays). ExternalSecrets keep their spec: the isolation checks read which store each one uses.
 func trimForCache(obj any) (any, error) {
 	o, ok := obj.(client.Object)
 	if !ok {
 		return obj, nil
 	}
-	var kept []metav1.ManagedFieldsEntry
-	if _, isUnstructured := o.(*unstructured.Unstructured); !isUnstructured {
-		for _, e := range o.GetManagedFields() {
-			if e.Manager == FieldOwner && e.Operation == metav1.ManagedFieldsOperationApply && e.Subresource == "" {
-				kept = append(kept, e)
-			}
+	o.SetManagedFields(slimManagedFields(o.GetManagedFields()))
+	switch o := o.(type) {
+	case *batchv1.CronJob:
+		o.Spec.JobTemplate.Spec.Template.Spec = corev1.PodSpec{}
+	case *batchv1.Job:
+		o.Spec.Template.Spec = corev1.PodSpec{}
+	case *unstructured.Unstructured:
+		if k := o.GetKind(); k == eso.SecretStoreGVK.Kind || k == eso.PushSecretGVK.Kind {
+			delete(o.Object, "spec")
 		}
 	}
-	o.SetManagedFields(kept)
 	return o, nil
 }
 

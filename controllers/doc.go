@@ -35,7 +35,9 @@
 //     tenantLabels or integrationLabels and a component constant from labels.go.
 //  2. Applied in a step with applyCached, applyExact or applyUnstructured (apply.go) under FieldOwner, so an
 //     unchanged object costs no write.
-//  3. The cache: CacheOptions (cache.go) holds only managed objects of each kind; add the kind there.
+//  3. The cache: CacheOptions (cache.go) holds only managed objects of each kind; add the kind there, and to
+//     trimForCache what the operator never reads of it (applyHashed compares by AppliedAnnotation, not by
+//     content).
 //  4. The watch: Watches(kind, requestForTenantLabel or requestForIntegrationLabel) in SetupWithManager, so an
 //     edited or deleted child is put back.
 //  5. RBAC: a +kubebuilder:rbac marker on the reconciler, then `make manifests`.

@@ -327,8 +327,9 @@ func (r *IntegrationReconciler) reconcileSyncNow(ctx context.Context, s *integra
 // runNow starts one Job from a CronJob's template, named for the value that asked for it: the same value starts
 // it once, however often it is reconciled.
 func (r *IntegrationReconciler) runNow(ctx context.Context, ns, cronJob, value string) error {
+	// From the API server: the cache holds CronJobs without their Pod templates (cache.go).
 	cj := &batchv1.CronJob{}
-	if err := r.Get(ctx, client.ObjectKey{Namespace: ns, Name: cronJob}, cj); err != nil {
+	if err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ns, Name: cronJob}, cj); err != nil {
 		return fmt.Errorf("reading CronJob %s: %w", cronJob, err)
 	}
 	job := &batchv1.Job{
@@ -575,6 +576,7 @@ func (r *IntegrationReconciler) SetupWithManager(mgr ctrl.Manager, opts controll
 	if r.Now == nil {
 		r.Now = time.Now
 	}
+	r.Client = newOperatorClient(r.Client, r.APIReader)
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&workspacesv1alpha1.Integration{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).

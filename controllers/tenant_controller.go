@@ -500,9 +500,7 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Op
 	if r.Now == nil {
 		r.Now = time.Now
 	}
-	if _, ok := r.Client.(writeFlaggingClient); !ok {
-		r.Client = writeFlaggingClient{r.Client}
-	}
+	r.Client = newOperatorClient(r.Client, r.APIReader)
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&workspacesv1alpha1.Tenant{}, builder.WithPredicates(predicate.Or(
 			predicate.GenerationChangedPredicate{}, predicate.AnnotationChangedPredicate{}))).

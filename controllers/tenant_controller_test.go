@@ -712,6 +712,63 @@ func TestExistingForeignNamespaceIsNotTakenOver(t *testing.T) {
 	}
 }
 
+// The cache holds CronJobs without their Pod templates and the operator's objects without managedFields
+// (cache.go): an edit someone else makes to what the cache does not hold is still seen and put back, what they
+// add beside the operator's fields stays, and once the operator has looked, reconciling again costs no write.
+func TestEditsByOthersToWhatTheCacheDoesNotHoldAreRepaired(t *testing.T) {
+	needsCluster(t)
+	ctx := context.Background()
+	name := "edited"
+	cleanupTenant(t, name)
+	createTenant(t, newTenant(name, withMembers(user("eve@example.com", workspacesv1alpha1.RoleAdmin)), func(tn *workspacesv1alpha1.Tenant) {
+		tn.Spec.Retention = []workspacesv1alpha1.RetentionRule{{Category: workspacesv1alpha1.CategoryLogs, KeepDays: 30}}
+	}))
+	waitReady(t, name)
+	nsName := namespaceOf(name)
+	key := client.ObjectKey{Namespace: nsName, Name: retentionCronJobName}
+	cj := &batchv1.CronJob{}
+	if err := k8s.Get(ctx, key, cj); err != nil {
+		t.Fatal(err)
+	}
+	image := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image
+	if cj.Annotations[AppliedAnnotation] == "" {
+		t.Errorf("the CronJob carries no %s annotation: %v", AppliedAnnotation, cj.Annotations)
+	}
+	// As kubectl edit would: an Update under another field manager, changing the image and adding an annotation.
+	cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image = "registry.example/other:latest"
+	metav1.SetMetaDataAnnotation(&cj.ObjectMeta, "team.example/owner", "platform")
+	if err := k8s.Update(ctx, cj, client.FieldOwner("kubectl-edit")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, waitTimeout, func() error {
+		if err := k8s.Get(ctx, key, cj); err != nil {
+			return err
+		}
+		if got := cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Image; got != image {
+			return fmt.Errorf("the retention CronJob still runs %s, want %s", got, image)
+		}
+		return nil
+	})
+	if cj.Annotations["team.example/owner"] != "platform" {
+		t.Errorf("the other writer's annotation is gone: %v", cj.Annotations)
+	}
+
+	waitQuiet(t)
+	operator.writes.reset()
+	before := reconcileCount(t)
+	updateTenant(t, name, func(tn *workspacesv1alpha1.Tenant) { tn.Annotations = map[string]string{"test/touch": "1"} })
+	eventually(t, waitTimeout, func() error {
+		if reconcileCount(t) <= before {
+			return fmt.Errorf("no reconcile yet")
+		}
+		return nil
+	})
+	time.Sleep(time.Second)
+	if n, by := operator.writes.reset(); n != 0 {
+		t.Errorf("reconciling again after the repair sent %d writes: %v", n, by)
+	}
+}
+
 func TestUnchangedTenantCausesNoWrites(t *testing.T) {
 	needsCluster(t)
 	name := "steady"

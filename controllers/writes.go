@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -28,9 +29,26 @@ func writeFlag(ctx context.Context) *atomic.Bool {
 	return flag
 }
 
-// writeFlaggingClient records, in the flag of the request's context, that a pass sent a write: what the pass
-// reads from the cache afterwards may not show it yet.
-type writeFlaggingClient struct{ client.Client }
+// writeFlaggingClient is the reconcilers' client. It records, in the flag of the request's context, that a pass
+// sent a write: what the pass reads from the cache afterwards may not show it yet. And it carries what the apply
+// steps need besides the cache (apply.go): a reader of the API server, for the rare object someone else wrote
+// too, and the record of such objects already read and found as the operator applied them.
+type writeFlaggingClient struct {
+	client.Client
+	api     client.Reader
+	checked *sync.Map
+}
+
+// newOperatorClient wraps c (the manager's cached client) for a reconciler; api reads the API server directly.
+func newOperatorClient(c client.Client, api client.Reader) client.Client {
+	if w, ok := c.(writeFlaggingClient); ok {
+		return w
+	}
+	if api == nil {
+		api = c
+	}
+	return writeFlaggingClient{Client: c, api: api, checked: &sync.Map{}}
+}
 
 func markWrite(ctx context.Context) {
 	if flag := writeFlag(ctx); flag != nil {

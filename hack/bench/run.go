@@ -73,6 +73,7 @@ func runOne(o options, n int) (*result, error) {
 		return nil, err
 	}
 	defer func() { _ = env.Stop() }()
+	componentsExited = env.Exited
 
 	adminCfg := rest.CopyConfig(env.Config)
 	adminCfg.QPS, adminCfg.Burst = 1000, 2000

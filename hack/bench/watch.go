@@ -111,6 +111,10 @@ func (w *watcher) readyESO(prefix string) (stores, externalSecrets int) {
 
 func isTrue(c *eso.Condition) bool { return c != nil && c.Status == "True" }
 
+// componentsExited reports a control-plane component of the current run that exited (ESO v0.16.2's fake
+// provider has crashed on concurrent map access); the run sets it.
+var componentsExited = func() error { return nil }
+
 func waitFor(timeout time.Duration, what string, cond func() (bool, string)) error {
 	deadline := time.Now().Add(timeout)
 	lastSaid := time.Now()
@@ -118,6 +122,9 @@ func waitFor(timeout time.Duration, what string, cond func() (bool, string)) err
 		ok, progress := cond()
 		if ok {
 			return nil
+		}
+		if err := componentsExited(); err != nil {
+			return fmt.Errorf("while waiting for %s (%s): %w; its log is in the run's folder", what, progress, err)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("timed out after %s waiting for %s (%s)", timeout, what, progress)

@@ -220,6 +220,20 @@ func (e *Env) startProcess(name, path string, logTo *os.File, args ...string) er
 	return nil
 }
 
+// Exited reports a component Start started (kube-controller-manager, ESO) that has since exited, with its exit
+// status; nil while all run. A harness waiting on them fails at once instead of waiting for its timeout.
+func (e *Env) Exited() error {
+	for _, p := range e.procs {
+		select {
+		case err := <-p.done:
+			p.done <- err // for Stop
+			return fmt.Errorf("%s exited: %v", p.name, err)
+		default:
+		}
+	}
+	return nil
+}
+
 // Stop stops everything Start started.
 func (e *Env) Stop() error {
 	for _, p := range e.procs {
