@@ -767,6 +767,30 @@ func TestEditsByOthersToWhatTheCacheDoesNotHoldAreRepaired(t *testing.T) {
 	if n, by := operator.writes.reset(); n != 0 {
 		t.Errorf("reconciling again after the repair sent %d writes: %v", n, by)
 	}
+
+	// A new process has no record of that check: it reads the CronJob in full, finds the operator's fields as
+	// applied beside the other writer's annotation, and writes nothing.
+	t.Run("restart", func(t *testing.T) {
+		waitQuiet(t)
+		before := reconcileCount(t)
+		if err := operator.stop(); err != nil {
+			t.Fatalf("stopping the operator: %v", err)
+		}
+		var err error
+		if operator, err = startOperator(); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, waitTimeout, func() error {
+			if reconcileCount(t) <= before {
+				return fmt.Errorf("not reconciled since restart")
+			}
+			return nil
+		})
+		time.Sleep(2 * time.Second)
+		if n, by := operator.writes.reset(); n != 0 {
+			t.Errorf("the restarted operator sent %d writes over a CronJob another writer annotated: %v", n, by)
+		}
+	})
 }
 
 func TestUnchangedTenantCausesNoWrites(t *testing.T) {
