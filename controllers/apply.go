@@ -24,9 +24,9 @@ import (
 // FieldOwner is the one server-side apply field manager of everything the operator writes.
 const FieldOwner = "workspace-operator"
 
-// AppliedAnnotation, on every object the operator applies, holds a hash of the configuration it applied. With it
-// the operator knows from the cached object alone — which need not hold what it compares (cache.go trims Pod
-// templates and managedFields) — that an object is as it last applied it.
+// AppliedAnnotation is on every object the operator applies and holds a hash of the configuration it applied.
+// With it the operator knows from the cached object alone — which need not hold what it compares (cache.go trims
+// Pod templates and managedFields) — that an object is as it last applied it.
 const AppliedAnnotation = "workspaces.alitok.ai/applied"
 
 // applyIfChanged server-side applies desired, unless current (the cached object, nil when absent) is already as
@@ -127,7 +127,7 @@ func othersWrites(entries []metav1.ManagedFieldsEntry) string {
 		}
 		b.WriteByte('/')
 		if e.FieldsV1 != nil {
-			b.Write(e.FieldsV1.Raw)
+			b.WriteString(e.FieldsV1.GetRawString())
 		}
 		b.WriteByte(';')
 	}
@@ -147,9 +147,9 @@ func slimManagedFields(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFiel
 		if e.Subresource != "" || e.Manager == FieldOwner {
 			continue
 		}
-		if e.FieldsV1 != nil && !strings.HasPrefix(string(e.FieldsV1.Raw), fieldsHashPrefix) {
-			sum := sha256.Sum256(e.FieldsV1.Raw)
-			e.FieldsV1 = &metav1.FieldsV1{Raw: []byte(fieldsHashPrefix + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`)}
+		if raw := e.FieldsV1.GetRawString(); e.FieldsV1 != nil && !strings.HasPrefix(raw, fieldsHashPrefix) {
+			sum := sha256.Sum256([]byte(raw))
+			e.FieldsV1 = metav1.NewFieldsV1(fieldsHashPrefix + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`)
 		}
 		e.APIVersion, e.FieldsType = "", ""
 		kept = append(kept, e)

@@ -14,7 +14,7 @@ func TestOthersWritesIsTheSameInTheCacheAndInFull(t *testing.T) {
 	at := metav1.NewTime(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
 	entry := func(manager string, op metav1.ManagedFieldsOperationType, subresource, fields string) metav1.ManagedFieldsEntry {
 		return metav1.ManagedFieldsEntry{Manager: manager, Operation: op, Subresource: subresource, Time: &at,
-			APIVersion: "batch/v1", FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(fields)}}
+			APIVersion: "batch/v1", FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(fields)}
 	}
 	ours := entry(FieldOwner, metav1.ManagedFieldsOperationApply, "", `{"f:spec":{"f:schedule":{}}}`)
 	ourPatch := entry(FieldOwner, metav1.ManagedFieldsOperationUpdate, "", `{"f:spec":{"f:suspend":{}}}`)

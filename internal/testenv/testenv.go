@@ -227,7 +227,7 @@ func (e *Env) Exited() error {
 		select {
 		case err := <-p.done:
 			p.done <- err // for Stop
-			return fmt.Errorf("%s exited: %v", p.name, err)
+			return fmt.Errorf("%s exited: %w", p.name, err)
 		default:
 		}
 	}
