@@ -753,44 +753,14 @@ func TestEditsByOthersToWhatTheCacheDoesNotHoldAreRepaired(t *testing.T) {
 		t.Errorf("the other writer's annotation is gone: %v", cj.Annotations)
 	}
 
-	waitQuiet(t)
-	operator.writes.reset()
-	before := reconcileCount(t)
-	updateTenant(t, name, func(tn *workspacesv1alpha1.Tenant) { tn.Annotations = map[string]string{"test/touch": "1"} })
-	eventually(t, waitTimeout, func() error {
-		if reconcileCount(t) <= before {
-			return fmt.Errorf("no reconcile yet")
-		}
-		return nil
-	})
-	time.Sleep(time.Second)
-	if n, by := operator.writes.reset(); n != 0 {
+	if n, by := writesWhenTouched(t, name); n != 0 {
 		t.Errorf("reconciling again after the repair sent %d writes: %v", n, by)
 	}
-
 	// A new process has no record of that check: it reads the CronJob in full, finds the operator's fields as
 	// applied beside the other writer's annotation, and writes nothing.
-	t.Run("restart", func(t *testing.T) {
-		waitQuiet(t)
-		before := reconcileCount(t)
-		if err := operator.stop(); err != nil {
-			t.Fatalf("stopping the operator: %v", err)
-		}
-		var err error
-		if operator, err = startOperator(); err != nil {
-			t.Fatal(err)
-		}
-		eventually(t, waitTimeout, func() error {
-			if reconcileCount(t) <= before {
-				return fmt.Errorf("not reconciled since restart")
-			}
-			return nil
-		})
-		time.Sleep(2 * time.Second)
-		if n, by := operator.writes.reset(); n != 0 {
-			t.Errorf("the restarted operator sent %d writes over a CronJob another writer annotated: %v", n, by)
-		}
-	})
+	if n, by := writesAfterRestart(t); n != 0 {
+		t.Errorf("the restarted operator sent %d writes over a CronJob another writer annotated: %v", n, by)
+	}
 }
 
 func TestUnchangedTenantCausesNoWrites(t *testing.T) {
@@ -803,10 +773,21 @@ func TestUnchangedTenantCausesNoWrites(t *testing.T) {
 			tn.Spec.Limits = &workspacesv1alpha1.LimitsSpec{Default: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}}
 		}))
 	waitReady(t, name)
-	waitQuiet(t)
 
+	if n, by := writesWhenTouched(t, name); n != 0 {
+		t.Errorf("reconciling an unchanged Tenant sent %d writes: %v", n, by)
+	}
+	if n, by := writesAfterRestart(t); n != 0 {
+		t.Errorf("the restarted operator sent %d writes over existing tenants: %v", n, by)
+	}
+}
+
+// writesWhenTouched annotates the Tenant with something the operator does not use, so that it is reconciled
+// again with nothing to change, and returns the writes the operator sent until a second after that reconcile.
+func writesWhenTouched(t *testing.T, name string) (int64, map[string]int) {
+	t.Helper()
+	waitQuiet(t)
 	before := reconcileCount(t)
-	// An annotation the operator does not use: the Tenant is reconciled again with nothing to change.
 	updateTenant(t, name, func(tn *workspacesv1alpha1.Tenant) { tn.Annotations = map[string]string{"test/touch": "1"} })
 	eventually(t, waitTimeout, func() error {
 		if reconcileCount(t) <= before {
@@ -815,31 +796,30 @@ func TestUnchangedTenantCausesNoWrites(t *testing.T) {
 		return nil
 	})
 	time.Sleep(time.Second)
-	if n, by := operator.writes.reset(); n != 0 {
-		t.Errorf("reconciling an unchanged Tenant sent %d writes: %v", n, by)
-	}
+	return operator.writes.reset()
+}
 
-	t.Run("restart", func(t *testing.T) {
-		waitQuiet(t)
-		if err := operator.stop(); err != nil {
-			t.Fatalf("stopping the operator: %v", err)
+// writesAfterRestart stops the operator, starts a new one over the existing tenants and returns the writes the
+// new process sent until two seconds after it reconciled again.
+func writesAfterRestart(t *testing.T) (int64, map[string]int) {
+	t.Helper()
+	waitQuiet(t)
+	before := reconcileCount(t)
+	if err := operator.stop(); err != nil {
+		t.Fatalf("stopping the operator: %v", err)
+	}
+	var err error
+	if operator, err = startOperator(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, waitTimeout, func() error {
+		if reconcileCount(t) <= before {
+			return fmt.Errorf("not reconciled since restart")
 		}
-		var err error
-		if operator, err = startOperator(); err != nil {
-			t.Fatal(err)
-		}
-		// Wait until the new operator has re-verified this tenant, then some.
-		eventually(t, waitTimeout, func() error {
-			if reconcileCount(t) <= before+1 {
-				return fmt.Errorf("not reconciled since restart")
-			}
-			return nil
-		})
-		time.Sleep(2 * time.Second)
-		if n, by := operator.writes.reset(); n != 0 {
-			t.Errorf("the restarted operator sent %d writes over existing tenants: %v", n, by)
-		}
+		return nil
 	})
+	time.Sleep(2 * time.Second)
+	return operator.writes.reset()
 }
 
 func findConditionMessage(tn *workspacesv1alpha1.Tenant, typ string) string {
