@@ -15,15 +15,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
 	"github.com/alitok/workspace-operator/controllers"
 	"github.com/alitok/workspace-operator/internal/metricsserving"
 	"github.com/alitok/workspace-operator/internal/testenv"
@@ -41,14 +37,7 @@ func TestMetricsAreServedOnlyToAuthorizedReaders(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := workspacesv1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.New(env.Config, client.Options{Scheme: scheme})
+	admin, err := testenv.Client(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +75,7 @@ func TestMetricsAreServedOnlyToAuthorizedReaders(t *testing.T) {
 	}
 	addr := freeAddress(t)
 	mgr, err := ctrl.NewManager(operator.Config(), ctrl.Options{
-		Scheme:                 scheme,
+		Scheme:                 admin.Scheme(),
 		Metrics:                metricsserving.Options{BindAddress: addr, Secure: true}.Server(),
 		HealthProbeBindAddress: "0",
 	})

@@ -17,7 +17,6 @@ import (
 	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
@@ -37,14 +36,7 @@ func TestSignedDeauthorizationMarksTheIntegrationAndAForgedOneChangesNothing(t *
 	t.Cleanup(func() { _ = env.Stop() })
 	t.Logf("control plane up in %s", time.Since(start).Round(time.Millisecond))
 	ctx := t.Context()
-	scheme := runtime.NewScheme()
-	if err := workspacesv1alpha1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	if err := corev1.AddToScheme(scheme); err != nil {
-		t.Fatal(err)
-	}
-	admin, err := client.New(env.Config, client.Options{Scheme: scheme})
+	admin, err := testenv.Client(env.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +86,7 @@ func TestSignedDeauthorizationMarksTheIntegrationAndAForgedOneChangesNothing(t *
 			Listener:               ln,
 			MetricsBindAddress:     "0",
 			HealthProbeBindAddress: probeAddr,
-			Scheme:                 scheme,
+			Scheme:                 admin.Scheme(),
 			TikTokShop:             TikTokShopOptions{Credentials: AppCredentials{Key: testAppKey, Secret: testAppSecret}},
 			Log:                    funcr.New(func(prefix, args string) { logs.println(prefix, args) }, funcr.Options{Verbosity: 1}),
 		})
