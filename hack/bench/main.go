@@ -41,6 +41,7 @@ type options struct {
 	qps                float64
 	burst              int
 	timeout            time.Duration
+	commit             string
 }
 
 func main() {
@@ -55,7 +56,9 @@ func main() {
 	flag.Float64Var(&o.qps, "kube-api-qps", 50, "the operator's --kube-api-qps (and the floor client's)")
 	flag.IntVar(&o.burst, "kube-api-burst", 100, "the operator's --kube-api-burst (and the floor client's)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up a phase after this long")
+	reportOnly := flag.Bool("report", false, "run nothing: render results.md and scale.svg from the rows kept in --dir")
 	flag.Parse()
+	o.commit = commit()
 	ctrllog.SetLogger(logr.Discard())
 	for _, s := range strings.Split(tenants, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -64,21 +67,30 @@ func main() {
 		}
 		o.tenants = append(o.tenants, n)
 	}
-	var results []*result
-	for _, n := range o.tenants {
-		r, err := runOne(o, n)
-		if err != nil {
-			fatal(fmt.Errorf("the run with N=%d: %w", n, err))
+	if !*reportOnly {
+		for _, n := range o.tenants {
+			if _, err := runOne(o, n); err != nil {
+				fatal(fmt.Errorf("the run with N=%d: %w", n, err))
+			}
 		}
-		results = append(results, r)
 	}
-	report := renderReport(o, results)
+	rows, err := loadResults(o.dir)
+	if err != nil {
+		fatal(err)
+	}
+	report := renderReport(o, rows)
 	fmt.Println()
 	fmt.Print(report)
 	if err := os.WriteFile(filepath.Join(o.dir, "results.md"), []byte(report), 0o644); err != nil {
 		fatal(err)
 	}
 	fmt.Printf("\n(also written to %s)\n", filepath.Join(o.dir, "results.md"))
+	if len(rows) > 1 {
+		if err := os.WriteFile(filepath.Join(o.dir, "scale.svg"), []byte(renderCurve(rows)), 0o644); err != nil {
+			fatal(err)
+		}
+		fmt.Printf("(the curve of its %d rows: %s)\n", len(rows), filepath.Join(o.dir, "scale.svg"))
+	}
 }
 
 func fatal(err error) {

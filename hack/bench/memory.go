@@ -40,22 +40,30 @@ func (p *operatorProcess) peaks() (rss, heap int64) {
 	return p.peakRSS.Load(), p.peakHeap.Load()
 }
 
-// saveHeapProfile writes the operator's heap profile (go tool pprof reads it) to path.
-func (p *operatorProcess) saveHeapProfile(path string) error {
-	resp, err := metricsClient.Get("http://" + p.pprofAddr + "/debug/pprof/heap")
+// saveHeapProfile writes the operator's heap profile (go tool pprof reads it) to path, taken right after a
+// collection, and returns the live heap that collection left (go_memstats_heap_alloc_bytes).
+func (p *operatorProcess) saveHeapProfile(path string) (int64, error) {
+	resp, err := metricsClient.Get("http://" + p.pprofAddr + "/debug/pprof/heap?gc=1")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer resp.Body.Close()
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if _, err := io.Copy(f, resp.Body); err != nil {
 		f.Close()
-		return err
+		return 0, err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return 0, err
+	}
+	m, err := p.metrics()
+	if err != nil {
+		return 0, err
+	}
+	return int64(m.sum("go_memstats_heap_alloc_bytes", nil)), nil
 }
 
 // procStatus returns a "kB" field of /proc/PID/status in bytes, or 0.

@@ -14,17 +14,34 @@ import (
 	"github.com/alitok/workspace-operator/internal/testenv"
 )
 
-// result is one row of the table and its request breakdowns.
+// result is one row of the table and its request breakdowns; each run keeps it as nN/result.json, so the
+// curve (curve.go) can draw rows of earlier runs beside the new ones.
 type result struct {
-	n                                 int
-	provision, floorCreate, floorTime time.Duration
-	// written is when the operator sent its last write of a child object (not status) while provisioning.
-	written                  time.Duration
-	provisionReqs, floorReqs verbCounts
-	idleReqs                 verbCounts
-	restart                  time.Duration
-	restartReqs              verbCounts
-	peakRSS, peakHeap        int64
+	N int `json:"n"`
+	// Date, Machine and Commit say where and on what the row was measured.
+	Date    time.Time `json:"date"`
+	Machine string    `json:"machine"`
+	Commit  string    `json:"commit"`
+	Flags   string    `json:"flags"`
+
+	Provision   time.Duration `json:"provision"`
+	FloorCreate time.Duration `json:"floorCreate"`
+	FloorTime   time.Duration `json:"floor"`
+	// Written is when the operator sent its last write of a child object (not status) while provisioning.
+	Written       time.Duration `json:"written"`
+	ProvisionReqs verbCounts    `json:"provisionRequests"`
+	FloorReqs     verbCounts    `json:"floorRequests"`
+	IdleReqs      verbCounts    `json:"idleRequests"`
+	Restart       time.Duration `json:"restart"`
+	RestartReqs   verbCounts    `json:"restartRequests"`
+	// PeakRSS and PeakHeap are the larger of the two operator processes'; LiveHeap is the heap right after a
+	// collection at the end of the idle phase, RestartLiveHeap the same for the restarted process.
+	PeakRSS         int64 `json:"peakRSS"`
+	PeakHeap        int64 `json:"peakHeap"`
+	LiveHeap        int64 `json:"liveHeap"`
+	RestartLiveHeap int64 `json:"restartLiveHeap"`
+	// ESORestarts counts the ESO controller's crashes during the run (testenv restarts it; see Env.Restarts).
+	ESORestarts int `json:"esoRestarts"`
 }
 
 const (
@@ -111,7 +128,7 @@ func runOne(o options, n int) (*result, error) {
 	defer watch.stop()
 	audit := &auditLog{path: auditLogPath}
 
-	r := &result{n: n}
+	r := &result{N: n}
 	op, err := startOperator(o, dir, "operator-1.log", cfgPath)
 	if err != nil {
 		return nil, err
@@ -144,19 +161,19 @@ func runOne(o options, n int) (*result, error) {
 	if err := createFloor(ctx, floorCfg, template, n, o.tenantWorkers+o.integrationWorkers); err != nil {
 		return nil, err
 	}
-	r.floorCreate = time.Since(start)
-	say("N=%d: floor: created in %s; waiting for ESO to report the stores and ExternalSecrets Ready", n, round(r.floorCreate))
+	r.FloorCreate = time.Since(start)
+	say("N=%d: floor: created in %s; waiting for ESO to report the stores and ExternalSecrets Ready", n, round(r.FloorCreate))
 	if err := waitFor(o.timeout, "the floor's SecretStores and ExternalSecrets to be Ready", func() (bool, string) {
 		stores, secrets := watch.readyESO(floorPrefix)
 		return stores == n && secrets == 2*n, fmt.Sprintf("%d/%d stores, %d/%d ExternalSecrets", stores, n, secrets, 2*n)
 	}); err != nil {
 		return nil, err
 	}
-	r.floorTime = time.Since(start)
-	if r.floorReqs, _, err = audit.countSince(mark, floorUser); err != nil {
+	r.FloorTime = time.Since(start)
+	if r.FloorReqs, _, err = audit.countSince(mark, floorUser); err != nil {
 		return nil, err
 	}
-	say("N=%d: floor: %s", n, round(r.floorTime))
+	say("N=%d: floor: %s", n, round(r.FloorTime))
 
 	// Provisioning by the operator.
 	names := make([]string, n)
@@ -175,8 +192,8 @@ func runOne(o options, n int) (*result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	r.provision = time.Since(start)
-	say("N=%d: provisioning: all Ready in %s; waiting for the operator's work queues to drain", n, round(r.provision))
+	r.Provision = time.Since(start)
+	say("N=%d: provisioning: all Ready in %s; waiting for the operator's work queues to drain", n, round(r.Provision))
 	if err := waitFor(settleTimeout, "the operator's work queues to drain", func() (bool, string) {
 		q, err := op.queues()
 		return err == nil && q.idle(), q.String()
@@ -184,21 +201,21 @@ func runOne(o options, n int) (*result, error) {
 		return nil, err
 	}
 	var lastWrite time.Time
-	if r.provisionReqs, lastWrite, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
+	if r.ProvisionReqs, lastWrite, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
 		return nil, err
 	}
-	r.written = lastWrite.Sub(start)
+	r.Written = lastWrite.Sub(start)
 
 	// Idle.
 	say("N=%d: idle: counting the operator's requests for %s", n, o.idle)
 	mark = audit.mark()
 	time.Sleep(o.idle)
-	if r.idleReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
+	if r.IdleReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
 		return nil, err
 	}
-	r.peakRSS, r.peakHeap = op.peaks()
-	say("N=%d: idle: %d writes, %d reads; so far peak RSS %s, heap %s", n, r.idleReqs.writes(), r.idleReqs.reads(), mib(r.peakRSS), mib(r.peakHeap))
-	if err := op.saveHeapProfile(filepath.Join(dir, "heap-idle.pprof")); err != nil {
+	r.PeakRSS, r.PeakHeap = op.peaks()
+	say("N=%d: idle: %d writes, %d reads; so far peak RSS %s, heap %s", n, r.IdleReqs.writes(), r.IdleReqs.reads(), mib(r.PeakRSS), mib(r.PeakHeap))
+	if r.LiveHeap, err = op.saveHeapProfile(filepath.Join(dir, "heap-idle.pprof")); err != nil {
 		return nil, err
 	}
 
@@ -219,20 +236,22 @@ func runOne(o options, n int) (*result, error) {
 	}); err != nil {
 		return nil, err
 	}
-	r.restart = time.Since(start)
-	say("N=%d: restart: every Tenant and Integration re-verified in %s; counting writes for %s more", n, round(r.restart), restartTail)
+	r.Restart = time.Since(start)
+	say("N=%d: restart: every Tenant and Integration re-verified in %s; counting writes for %s more", n, round(r.Restart), restartTail)
 	time.Sleep(restartTail)
-	if r.restartReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
+	if r.RestartReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
 		return nil, err
 	}
 	rss, heap := op.peaks()
-	r.peakRSS, r.peakHeap = max(r.peakRSS, rss), max(r.peakHeap, heap)
-	if err := op.saveHeapProfile(filepath.Join(dir, "heap-restart.pprof")); err != nil {
+	r.PeakRSS, r.PeakHeap = max(r.PeakRSS, rss), max(r.PeakHeap, heap)
+	if r.RestartLiveHeap, err = op.saveHeapProfile(filepath.Join(dir, "heap-restart.pprof")); err != nil {
 		return nil, err
 	}
-	say("N=%d: restart: %d writes; the new process's peak RSS %s, heap %s", n, r.restartReqs.writes(), mib(rss), mib(heap))
+	say("N=%d: restart: %d writes; the new process's peak RSS %s, heap %s", n, r.RestartReqs.writes(), mib(rss), mib(heap))
 	if err := op.stop(); err != nil {
 		return nil, err
 	}
-	return r, nil
+	r.ESORestarts = env.Restarts()["external-secrets"]
+	r.Date, r.Machine, r.Commit, r.Flags = time.Now().UTC(), machine(), o.commit, o.flags()
+	return r, saveResult(dir, r)
 }
