@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"strings"
+	"unique"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -47,8 +48,9 @@ func CacheOptions(namespacePrefix string) cache.Options {
 // trimForCache drops from each cached object what the operator never reads from the cache, which is much of an
 // object's size: managedFields but a summary of other writers' entries (slimManagedFields; the operator knows its
 // own objects by AppliedAnnotation, apply.go), the Pod templates of CronJobs and Jobs (the labels stay; runNow
-// reads a CronJob's template from the API server), and the spec of ESO's SecretStores and PushSecrets (their
-// status stays). ExternalSecrets keep their spec: the isolation checks read which store each one uses.
+// reads a CronJob's template from the API server), and of ESO's objects all but their conditions and the store
+// references the isolation checks read (eso.TrimForCache). The strings many objects repeat — names, namespaces,
+// labels, annotation keys, owner and field-manager names — are shared (internMetadata).
 func trimForCache(obj any) (any, error) {
 	o, ok := obj.(client.Object)
 	if !ok {
@@ -61,11 +63,47 @@ func trimForCache(obj any) (any, error) {
 	case *batchv1.Job:
 		o.Spec.Template.Spec = corev1.PodSpec{}
 	case *unstructured.Unstructured:
-		if k := o.GetKind(); k == eso.SecretStoreGVK.Kind || k == eso.PushSecretGVK.Kind {
-			delete(o.Object, "spec")
-		}
+		eso.TrimForCache(o)
 	}
+	internMetadata(o)
 	return o, nil
+}
+
+// intern returns s backed by one copy shared by every equal string interned: 10,000 tenants' objects carry the
+// same few dozen label keys and values, child names and owner kinds, and each namespace name ~30 times.
+func intern(s string) string { return unique.Make(s).Value() }
+
+// internMetadata replaces the repeated strings of o's metadata by shared copies. UIDs, resource versions and
+// annotation values (the applied hash differs per object) are left alone: nothing repeats them.
+func internMetadata(o client.Object) {
+	o.SetName(intern(o.GetName()))
+	o.SetNamespace(intern(o.GetNamespace()))
+	if labels := o.GetLabels(); len(labels) > 0 {
+		shared := make(map[string]string, len(labels))
+		for k, v := range labels {
+			shared[intern(k)] = intern(v)
+		}
+		o.SetLabels(shared)
+	}
+	if annotations := o.GetAnnotations(); len(annotations) > 0 {
+		shared := make(map[string]string, len(annotations))
+		for k, v := range annotations {
+			shared[intern(k)] = v
+		}
+		o.SetAnnotations(shared)
+	}
+	if refs := o.GetOwnerReferences(); len(refs) > 0 {
+		for i := range refs {
+			refs[i].APIVersion, refs[i].Kind, refs[i].Name = intern(refs[i].APIVersion), intern(refs[i].Kind), intern(refs[i].Name)
+		}
+		o.SetOwnerReferences(refs)
+	}
+	if entries := o.GetManagedFields(); len(entries) > 0 {
+		for i := range entries {
+			entries[i].Manager = intern(entries[i].Manager)
+		}
+		o.SetManagedFields(entries)
+	}
 }
 
 // shellOutsideTenants trims like trimForCache, and reduces an object the operator does not manage, outside the
@@ -79,6 +117,7 @@ func shellOutsideTenants(namespacePrefix string) toolscache.TransformFunc {
 		}
 		o.SetManagedFields(nil)
 		o.SetAnnotations(nil)
+		internMetadata(o)
 		switch o := o.(type) {
 		case *networkingv1.NetworkPolicy:
 			o.Spec = networkingv1.NetworkPolicySpec{}
