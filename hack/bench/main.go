@@ -18,9 +18,12 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -59,6 +62,7 @@ func main() {
 	reportOnly := flag.Bool("report", false, "run nothing: render results.md and scale.svg from the rows kept in --dir")
 	flag.Parse()
 	o.commit = commit()
+	stopOnSignal()
 	ctrllog.SetLogger(logr.Discard())
 	for _, s := range strings.Split(tenants, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -91,6 +95,33 @@ func main() {
 		}
 		fmt.Printf("(the curve of its %d rows: %s)\n", len(rows), filepath.Join(o.dir, "scale.svg"))
 	}
+}
+
+// cleanup stops what the current run started; stopOnSignal calls it when the bench is interrupted, so that no
+// control plane or operator process outlives it.
+var cleanup struct {
+	sync.Mutex
+	run func()
+}
+
+func onInterrupt(f func()) {
+	cleanup.Lock()
+	cleanup.run = f
+	cleanup.Unlock()
+}
+
+func stopOnSignal() {
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-signals
+		say("%s: stopping the operator and the control plane", s)
+		cleanup.Lock()
+		if cleanup.run != nil {
+			cleanup.run()
+		}
+		os.Exit(130)
+	}()
 }
 
 func fatal(err error) {

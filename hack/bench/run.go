@@ -90,6 +90,8 @@ func runOne(o options, n int) (*result, error) {
 		return nil, err
 	}
 	defer func() { _ = env.Stop() }()
+	onInterrupt(func() { _ = env.Stop() })
+	defer onInterrupt(nil)
 	componentsExited = env.Exited
 
 	adminCfg := rest.CopyConfig(env.Config)
@@ -134,6 +136,7 @@ func runOne(o options, n int) (*result, error) {
 		return nil, err
 	}
 	defer func() { op.kill() }() // whichever process runs when the run ends early
+	onInterrupt(func() { op.kill(); _ = env.Stop() })
 
 	// A workspace built by the operator, cloned N times for the floor.
 	say("N=%d: the operator builds one template workspace, for the floor to clone", n)
