@@ -69,8 +69,11 @@ func trimForCache(obj any) (any, error) {
 	return o, nil
 }
 
-// intern returns s backed by one copy shared by every equal string interned: 10,000 tenants' objects carry the
-// same few dozen label keys and values, child names and owner kinds, and each namespace name ~30 times.
+// intern returns s backed by a copy shared with the equal strings interned since the last collection: 10,000
+// tenants' objects carry the same few dozen label keys and values, child names and owner kinds, and each
+// namespace name ~30 times. unique drops its entry once no Handle refers to it, and intern keeps none, so what
+// arrives in a burst (an informer's initial list) shares one copy, and objects arriving one by one over hours
+// share less.
 func intern(s string) string { return unique.Make(s).Value() }
 
 // internMetadata replaces the repeated strings of o's metadata by shared copies. UIDs, resource versions and

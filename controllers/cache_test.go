@@ -10,7 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 )
 
-// Objects of 10,000 tenants repeat the same names, label keys and values: the cache keeps one copy of each.
+// Objects of 10,000 tenants repeat the same names, label keys and values: objects transformed together (no
+// collection in between, as in an informer's initial list) keep one copy of each.
 func TestTrimForCacheSharesRepeatedStringsAndKeepsTheirValues(t *testing.T) {
 	build := func(uid string) *networkingv1.NetworkPolicy {
 		// Strings built at run time, as decoding a watch event allocates each anew.

@@ -56,7 +56,12 @@ func renderCurve(rows []*result) string {
 	for _, r := range rows {
 		commits = append(commits, fmt.Sprintf("N=%d: %s %s", r.N, r.Commit, r.Date.Format("2006-01-02")))
 	}
-	fmt.Fprintf(&b, `<text x="8" y="%d" fill="#555">%s</text>`+"\n", panelH+12, esc(strings.Join(commits, "; ")+" — "+rows[len(rows)-1].Machine))
+	machines := rowsOf(rows, func(r *result) bool { return r.Machine == rows[0].Machine })
+	where := rows[0].Machine
+	if machines != rowsOf(rows, func(*result) bool { return true }) {
+		where = "rows from different machines, see results.md"
+	}
+	fmt.Fprintf(&b, `<text x="8" y="%d" fill="#555">%s</text>`+"\n", panelH+12, esc(strings.Join(commits, "; ")+" — "+where))
 	b.WriteString("</svg>\n")
 	return b.String()
 }

@@ -51,7 +51,7 @@ func main() {
 	var o options
 	var tenants string
 	flag.StringVar(&tenants, "tenants", "100,1000", "comma-separated numbers of tenants, one run each")
-	flag.DurationVar(&o.idle, "idle", 2*time.Minute, "how long to count writes with nothing changing")
+	flag.DurationVar(&o.idle, "idle", defaultIdle, "how long to count writes with nothing changing")
 	flag.StringVar(&o.operatorBin, "operator", "bin/workspace-operator", "the operator binary to measure")
 	flag.StringVar(&o.dir, "dir", ".local/bench", "folder for logs, the audit log and results.md")
 	flag.IntVar(&o.tenantWorkers, "tenant-concurrency", 4, "the operator's --tenant-concurrency")
@@ -82,7 +82,7 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
-	report := renderReport(o, rows)
+	report := renderReport(rows)
 	fmt.Println()
 	fmt.Print(report)
 	if err := os.WriteFile(filepath.Join(o.dir, "results.md"), []byte(report), 0o644); err != nil {
@@ -111,18 +111,25 @@ func onInterrupt(f func()) {
 }
 
 func stopOnSignal() {
-	signals := make(chan os.Signal, 1)
+	signals := make(chan os.Signal, 2)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		s := <-signals
-		say("%s: stopping the operator and the control plane", s)
+		code := 130
+		if s == syscall.SIGTERM {
+			code = 143
+		}
+		say("%s: stopping the operator and the control plane (again to exit at once)", s)
+		go func() { <-signals; os.Exit(code) }()
 		cleanup.Lock()
 		if cleanup.run != nil {
 			cleanup.run()
 		}
-		os.Exit(130)
+		os.Exit(code)
 	}()
 }
+
+const defaultIdle = 2 * time.Minute
 
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "bench:", err)

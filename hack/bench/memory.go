@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -48,6 +49,9 @@ func (p *operatorProcess) saveHeapProfile(path string) (int64, error) {
 		return 0, err
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("heap profile: %s", resp.Status)
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		return 0, err
@@ -86,4 +90,36 @@ func procKB(path, field string) int64 {
 		}
 	}
 	return 0
+}
+
+// profileCPU records the operator's CPU profile for d into path in the background; the returned function waits
+// for it and reports its error. The bench takes one while provisioning and one at the start of the cold start.
+func (p *operatorProcess) profileCPU(path string, d time.Duration) func() error {
+	done := make(chan error, 1)
+	go func() {
+		c := &http.Client{Timeout: d + 30*time.Second}
+		resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, int(d.Seconds())))
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			done <- fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+			return
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			done <- err
+			return
+		}
+		if _, err := io.Copy(f, resp.Body); err != nil {
+			f.Close()
+			done <- err
+			return
+		}
+		done <- f.Close()
+	}()
+	return func() error { return <-done }
 }

@@ -78,6 +78,7 @@ func startOperator(o options, dir, logName, cfgPath string) (*operatorProcess, e
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
 	p := &operatorProcess{cmd: cmd, done: make(chan error, 1), metricsAddr: metricsAddr, pprofAddr: pprofAddr, stopSample: make(chan struct{})}
+	running.set(p)
 	go func() { p.done <- cmd.Wait(); logFile.Close() }()
 	p.sampled.Add(1)
 	go p.sample()
@@ -116,7 +117,32 @@ func (p *operatorProcess) stop() error {
 }
 
 // kill ends the process if it still runs (after stop, Kill reports that it has finished).
-func (p *operatorProcess) kill() { _ = p.cmd.Process.Kill() }
+func (p *operatorProcess) kill() {
+	if p != nil {
+		_ = p.cmd.Process.Kill()
+	}
+}
+
+// lastOperator is the operator process the run started last: the one to kill when the run ends early or is
+// interrupted (its variable in runOne is nil while a start fails).
+type lastOperator struct {
+	mu sync.Mutex
+	p  *operatorProcess
+}
+
+var running lastOperator
+
+func (l *lastOperator) set(p *operatorProcess) {
+	l.mu.Lock()
+	l.p = p
+	l.mu.Unlock()
+}
+
+func (l *lastOperator) get() *operatorProcess {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.p
+}
 
 // queueState is what the operator's controller-runtime metrics say about its work.
 type queueState struct {

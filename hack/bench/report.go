@@ -1,6 +1,7 @@
 package main
 
 import (
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,7 +16,7 @@ import (
 // renderReport is results.md: the table of every row kept in o.dir (this run's and earlier runs' of other N,
 // each with its date, machine and commit), what the columns mean, the memory each further tenant added, and
 // each row's requests by verb.
-func renderReport(o options, rows []*result) string {
+func renderReport(rows []*result) string {
 	var b strings.Builder
 	fmt.Fprintln(&b, "| N | measured | commit | provision | floor | ratio | objects written: operator / floor (ratio) | requests/tenant (writes + reads) | idle writes (reads) | restart | restart writes (reads) | peak RSS | peak heap | live heap | ESO restarts |")
 	fmt.Fprintln(&b, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
@@ -32,16 +33,22 @@ func renderReport(o options, rows []*result) string {
 	for _, r := range rows {
 		if !machines[r.Machine+r.Flags] {
 			machines[r.Machine+r.Flags] = true
-			fmt.Fprintf(&b, "Machine: %s; operator flags %s.\n", r.Machine, r.Flags)
+			fmt.Fprintf(&b, "Machine: %s; operator flags %s (rows of N=%s).\n", r.Machine, r.Flags, rowsOf(rows, func(o *result) bool {
+				return o.Machine == r.Machine && o.Flags == r.Flags
+			}))
 		}
 	}
 	fmt.Fprintf(&b, "\nprovision: N Tenants and their Integrations created until every Tenant is Ready and Isolated and every Integration Ready. floor: the same child objects created by a client with the same concurrency and limits, until ESO reports the same SecretStores and ExternalSecrets Ready. objects written: until the operator's last write of a child object / the floor's last create. idle: %s with nothing changing. restart: a new operator process until every Tenant and Integration is reconciled and its queues are empty; its writes are counted until %s later. live heap: right after a collection, after idle or after the restart, whichever is larger. ESO restarts: ESO v0.16.2's fake provider crashed and was started again.\n\n",
-		o.idle, restartTail)
+		idleOf(rows), restartTail)
 	for i := 1; i < len(rows); i++ {
 		a, z := rows[i-1], rows[i]
 		dn := float64(z.N - a.N)
-		fmt.Fprintf(&b, "Each tenant from N=%d to N=%d added %.1f KiB of live heap and %.1f KiB of peak RSS.\n", a.N, z.N,
-			float64(max(z.LiveHeap, z.RestartLiveHeap)-max(a.LiveHeap, a.RestartLiveHeap))/1024/dn, float64(z.PeakRSS-a.PeakRSS)/1024/dn)
+		note := ""
+		if a.Commit != z.Commit || a.Machine != z.Machine {
+			note = fmt.Sprintf(" (rows of different commits or machines: %s and %s)", a.Commit, z.Commit)
+		}
+		fmt.Fprintf(&b, "Each tenant from N=%d to N=%d added %.1f KiB of live heap and %.1f KiB of peak RSS%s.\n", a.N, z.N,
+			float64(max(z.LiveHeap, z.RestartLiveHeap)-max(a.LiveHeap, a.RestartLiveHeap))/1024/dn, float64(z.PeakRSS-a.PeakRSS)/1024/dn, note)
 	}
 	fmt.Fprintln(&b)
 	for _, r := range rows {
@@ -51,18 +58,25 @@ func renderReport(o options, rows []*result) string {
 	return b.String()
 }
 
-// saveResult keeps a row as dir/result.json.
+// rowsDir is where each N's row is kept, apart from the run's own folder (nN/), which a new run of the same N
+// empties first: the row of an earlier run stays until the new one has its own.
+func rowsDir(dir string) string { return filepath.Join(dir, "rows") }
+
+// saveResult keeps a row as dir/rows/nN.json.
 func saveResult(dir string, r *result) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "result.json"), data, 0o644)
+	if err := os.MkdirAll(rowsDir(dir), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(rowsDir(dir), fmt.Sprintf("n%d.json", r.N)), data, 0o644)
 }
 
-// loadResults reads every row kept in dir (n*/result.json), by N.
+// loadResults reads every row kept in dir, by N.
 func loadResults(dir string) ([]*result, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "n*", "result.json"))
+	files, err := filepath.Glob(filepath.Join(rowsDir(dir), "n*.json"))
 	if err != nil {
 		return nil, err
 	}
@@ -76,19 +90,52 @@ func loadResults(dir string) ([]*result, error) {
 		if err := json.Unmarshal(data, r); err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
+		if r.Idle == 0 {
+			r.Idle = defaultIdle // rows written before they recorded it ran with the default
+		}
+		if r.N < 1 || r.FloorTime <= 0 || r.FloorCreate <= 0 {
+			return nil, fmt.Errorf("%s: not a complete row", f)
+		}
 		rows = append(rows, r)
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].N < rows[j].N })
 	return rows, nil
 }
 
-// machine describes this machine for a row: CPUs, memory and the Go version the operator was built with.
-func machine() string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s: %d CPUs, %s; %s", host, runtime.NumCPU(), memTotal(), runtime.Version())
+func rowsOf(rows []*result, match func(*result) bool) string {
+	var ns []string
+	for _, r := range rows {
+		if match(r) {
+			ns = append(ns, fmt.Sprint(r.N))
+		}
+	}
+	return strings.Join(ns, ", ")
 }
 
-// commit names the checked-out commit, with "-dirty" when tracked files differ from it.
+// idleOf is the idle phase's length, as the rows recorded it.
+func idleOf(rows []*result) string {
+	seen := map[time.Duration]bool{}
+	var out []string
+	for _, r := range rows {
+		if !seen[r.Idle] {
+			seen[r.Idle] = true
+			out = append(out, r.Idle.String())
+		}
+	}
+	return strings.Join(out, " or ")
+}
+
+// machine describes this machine for a row: CPUs, memory, and the Go version the operator binary was built with.
+func machine(operatorBin string) string {
+	goVersion := "unknown Go"
+	if info, err := buildinfo.ReadFile(operatorBin); err == nil {
+		goVersion = info.GoVersion
+	}
+	return fmt.Sprintf("%d CPUs, %s; %s", runtime.NumCPU(), memTotal(), goVersion)
+}
+
+// commit names the checked-out commit, with "-dirty" when tracked files differ from it (hack/bench.sh builds the
+// operator from this checkout just before the run).
 func commit() string {
 	out, err := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
 	if err != nil {

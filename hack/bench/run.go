@@ -40,6 +40,8 @@ type result struct {
 	PeakHeap        int64 `json:"peakHeap"`
 	LiveHeap        int64 `json:"liveHeap"`
 	RestartLiveHeap int64 `json:"restartLiveHeap"`
+	// Idle is how long the idle phase counted writes.
+	Idle time.Duration `json:"idle"`
 	// ESORestarts counts the ESO controller's crashes during the run (testenv restarts it; see Env.Restarts).
 	ESORestarts int `json:"esoRestarts"`
 }
@@ -53,6 +55,9 @@ const (
 	settleTimeout = 5 * time.Minute
 	// restartTail is how long after the re-verification the restarted operator's writes are still counted.
 	restartTail = 30 * time.Second
+	// cpuProfileLength is how long the CPU profiles of provisioning and of the cold start record, from their
+	// start: cpu-provision.pprof and cpu-restart.pprof.
+	cpuProfileLength = 20 * time.Second
 )
 
 // runOne measures n tenants on a control plane of its own: the floor first, then provisioning, idle and cold
@@ -90,7 +95,12 @@ func runOne(o options, n int) (*result, error) {
 		return nil, err
 	}
 	defer func() { _ = env.Stop() }()
-	onInterrupt(func() { _ = env.Stop() })
+	onInterrupt(func() {
+		if p := running.get(); p != nil {
+			p.kill()
+		}
+		_ = env.Stop()
+	})
 	defer onInterrupt(nil)
 	componentsExited = env.Exited
 
@@ -135,8 +145,7 @@ func runOne(o options, n int) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer func() { op.kill() }() // whichever process runs when the run ends early
-	onInterrupt(func() { op.kill(); _ = env.Stop() })
+	defer func() { running.get().kill() }() // whichever process runs when the run ends early
 
 	// A workspace built by the operator, cloned N times for the floor.
 	say("N=%d: the operator builds one template workspace, for the floor to clone", n)
@@ -186,6 +195,7 @@ func runOne(o options, n int) (*result, error) {
 	say("N=%d: provisioning: creating %d Tenants, and each one's Integration once its namespace exists", n, n)
 	mark = audit.mark()
 	start = time.Now()
+	provisionCPU := op.profileCPU(filepath.Join(dir, "cpu-provision.pprof"), cpuProfileLength)
 	if err := createAll(ctx, admin, names, watch); err != nil {
 		return nil, err
 	}
@@ -202,6 +212,9 @@ func runOne(o options, n int) (*result, error) {
 		return err == nil && q.idle(), q.String()
 	}); err != nil {
 		return nil, err
+	}
+	if err := provisionCPU(); err != nil {
+		say("N=%d: no CPU profile of provisioning: %v", n, err)
 	}
 	var lastWrite time.Time
 	if r.ProvisionReqs, lastWrite, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
@@ -233,6 +246,7 @@ func runOne(o options, n int) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	restartCPU := op.profileCPU(filepath.Join(dir, "cpu-restart.pprof"), cpuProfileLength)
 	if err := waitFor(o.timeout, "the restarted operator to reconcile every Tenant and Integration", func() (bool, string) {
 		q, err := op.queues()
 		return err == nil && q.reconciled["tenant"] >= float64(n+1) && q.reconciled["integration"] >= float64(n+1) && q.idle(), q.String()
@@ -242,6 +256,9 @@ func runOne(o options, n int) (*result, error) {
 	r.Restart = time.Since(start)
 	say("N=%d: restart: every Tenant and Integration re-verified in %s; counting writes for %s more", n, round(r.Restart), restartTail)
 	time.Sleep(restartTail)
+	if err := restartCPU(); err != nil { // recorded for cpuProfileLength < restartTail from the start: done by now
+		say("N=%d: no CPU profile of the cold start: %v", n, err)
+	}
 	if r.RestartReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
 		return nil, err
 	}
@@ -255,6 +272,7 @@ func runOne(o options, n int) (*result, error) {
 		return nil, err
 	}
 	r.ESORestarts = env.Restarts()["external-secrets"]
-	r.Date, r.Machine, r.Commit, r.Flags = time.Now().UTC(), machine(), o.commit, o.flags()
-	return r, saveResult(dir, r)
+	r.Date, r.Machine, r.Commit, r.Flags = time.Now().UTC(), machine(o.operatorBin), o.commit, o.flags()
+	r.Idle = o.idle
+	return r, saveResult(o.dir, r)
 }

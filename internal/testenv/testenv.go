@@ -126,12 +126,15 @@ type Env struct {
 type process struct {
 	name    string
 	restart bool
+	logTo   *os.File
 	start   func() (*exec.Cmd, error)
-	// done receives the exit status once the component is down for good.
-	done chan error
+	// down is closed once the component is down for good, with exitErr its last exit status; stop once Stop
+	// began.
+	down, stop chan struct{}
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd // the running command
+	exitErr  error
 	restarts int
 	stopping bool
 }
@@ -214,20 +217,20 @@ func Start(opts Options) (*Env, error) {
 // exits later, as the kubelet restarts a crashed container (Restarts counts it); others stay down, and Exited
 // reports them.
 func (e *Env) startProcess(name, path string, logTo *os.File, restart bool, args ...string) error {
-	p := &process{name: name, restart: restart, done: make(chan error, 1), start: func() (*exec.Cmd, error) {
-		cmd := exec.Command(path, args...)
-		cmd.Env = append(os.Environ(), "KUBECONFIG="+e.Kubeconfig)
-		if logTo != nil {
-			cmd.Stdout, cmd.Stderr = logTo, logTo
-		}
-		return cmd, cmd.Start()
-	}}
+	p := &process{name: name, restart: restart, logTo: logTo, down: make(chan struct{}), stop: make(chan struct{}),
+		start: func() (*exec.Cmd, error) {
+			cmd := exec.Command(path, args...)
+			cmd.Env = append(os.Environ(), "KUBECONFIG="+e.Kubeconfig)
+			if logTo != nil {
+				cmd.Stdout, cmd.Stderr = logTo, logTo
+			}
+			return cmd, cmd.Start()
+		}}
 	cmd, err := p.start()
 	if err != nil {
 		return fmt.Errorf("starting %s: %w", name, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	exited := wait(cmd)
 	select {
 	case err := <-exited:
 		return fmt.Errorf("%s exited at start: %w", name, err)
@@ -235,45 +238,59 @@ func (e *Env) startProcess(name, path string, logTo *os.File, restart bool, args
 	}
 	p.cmd = cmd
 	e.procs = append(e.procs, p)
-	go p.supervise(exited, logTo)
+	go p.supervise(exited)
 	return nil
 }
 
-// supervise waits for the running command to exit (exited) and restarts it while it should run, with the
-// kubelet's doubling back-off from one second, capped at ten.
-func (p *process) supervise(exited chan error, logTo *os.File) {
-	backoff := time.Second
+func wait(cmd *exec.Cmd) <-chan error {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	return exited
+}
+
+// supervise waits for the running command to exit and, while it should run, starts it again after the kubelet's
+// back-off: doubling from one second up to ten, and from one second again after a run of a minute.
+func (p *process) supervise(exited <-chan error) {
+	backoff, started := time.Second, time.Now()
 	for {
 		err := <-exited
 		p.mu.Lock()
 		if p.stopping || !p.restart {
+			p.exitErr = err
 			p.mu.Unlock()
-			p.done <- err
+			close(p.down)
 			return
 		}
-		p.restarts++
 		p.mu.Unlock()
-		if logTo != nil {
-			fmt.Fprintf(logTo, "\ntestenv: %s exited (%v); starting it again in %s\n", p.name, err, backoff)
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
 		}
-		time.Sleep(backoff)
+		if p.logTo != nil {
+			fmt.Fprintf(p.logTo, "\ntestenv: %s exited (%v); starting it again in %s\n", p.name, err, backoff)
+		}
+		select {
+		case <-p.stop:
+		case <-time.After(backoff):
+		}
 		backoff = min(2*backoff, 10*time.Second)
 		p.mu.Lock()
 		if p.stopping {
+			p.exitErr = err
 			p.mu.Unlock()
-			p.done <- err
+			close(p.down)
 			return
 		}
 		cmd, startErr := p.start()
 		if startErr != nil {
+			p.exitErr = fmt.Errorf("starting %s again: %w", p.name, startErr)
 			p.mu.Unlock()
-			p.done <- fmt.Errorf("starting %s again: %w", p.name, startErr)
+			close(p.down)
 			return
 		}
-		p.cmd = cmd
+		p.cmd, started = cmd, time.Now()
+		p.restarts++
 		p.mu.Unlock()
-		exited = make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
+		exited = wait(cmd)
 	}
 }
 
@@ -282,9 +299,8 @@ func (p *process) supervise(exited chan error, logTo *os.File) {
 func (e *Env) Exited() error {
 	for _, p := range e.procs {
 		select {
-		case err := <-p.done:
-			p.done <- err // for Stop
-			return fmt.Errorf("%s exited: %w", p.name, err)
+		case <-p.down:
+			return fmt.Errorf("%s exited: %w", p.name, p.exitErr)
 		default:
 		}
 	}
@@ -302,26 +318,38 @@ func (e *Env) Restarts() map[string]int {
 	return n
 }
 
-// Stop stops everything Start started.
+// Stop stops everything Start started; calling it again does nothing more. Every component is told not to
+// restart before any is stopped: an interrupt from a terminal reaches them all at once.
 func (e *Env) Stop() error {
-	for _, p := range e.procs {
-		p.mu.Lock()
-		p.stopping = true
-		cmd := p.cmd
-		p.mu.Unlock()
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-p.done: //nolint:errcheck // stopped as asked; its exit status after SIGINT says nothing more
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-p.done //nolint:errcheck // killed: the exit status is the kill's
-		}
-	}
+	e.stopProcesses()
 	err := e.Environment.Stop()
 	if e.tmpDir != "" {
 		_ = os.RemoveAll(e.tmpDir)
 	}
 	return err
+}
+
+func (e *Env) stopProcesses() {
+	for _, p := range e.procs {
+		p.mu.Lock()
+		if !p.stopping {
+			p.stopping = true
+			close(p.stop)
+		}
+		p.mu.Unlock()
+	}
+	for _, p := range e.procs {
+		p.mu.Lock()
+		cmd := p.cmd
+		p.mu.Unlock()
+		_ = cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-p.down:
+		case <-time.After(10 * time.Second):
+			_ = cmd.Process.Kill()
+			<-p.down
+		}
+	}
 }
 
 func (e *Env) stopAfter(err error) error {
