@@ -152,7 +152,7 @@ func runOne(o options, n int) (*result, error) {
 
 	// A workspace built by the operator, cloned N times for the floor.
 	say("N=%d: the operator builds one template workspace, for the floor to clone", n)
-	if err := createAll(ctx, admin, []string{templateName}, watch); err != nil {
+	if err := createAll(ctx, admin, []string{templateName}, watch, o.timeout); err != nil {
 		return nil, err
 	}
 	if err := waitFor(o.timeout, "the template workspace to be Ready", func() (bool, string) {
@@ -199,7 +199,7 @@ func runOne(o options, n int) (*result, error) {
 	mark = audit.mark()
 	start = time.Now()
 	provisionCPU := op.profileCPU(filepath.Join(dir, "cpu-provision.pprof"), cpuProfileLength)
-	if err := createAll(ctx, admin, names, watch); err != nil {
+	if err := createAll(ctx, admin, names, watch, o.timeout); err != nil {
 		return nil, err
 	}
 	if err := waitFor(o.timeout, "every Tenant and Integration to be Ready", func() (bool, string) {

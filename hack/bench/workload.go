@@ -48,8 +48,8 @@ func integration(tenantName string) *workspacesv1alpha1.Integration {
 }
 
 // createAll creates the Tenants from 16 workers, and each Integration as soon as the watch sees its namespace
-// (as a person applying both would, without polling the API server).
-func createAll(ctx context.Context, c client.Client, names []string, w *watcher) error {
+// (as a person applying both would, without polling the API server), waiting at most timeout for the namespaces.
+func createAll(ctx context.Context, c client.Client, names []string, w *watcher, timeout time.Duration) error {
 	var firstErr error
 	var mu sync.Mutex
 	fail := func(err error) {
@@ -81,10 +81,10 @@ func createAll(ctx context.Context, c client.Client, names []string, w *watcher)
 		return firstErr
 	}
 	pending := slices.Clone(names)
-	deadline := time.Now().Add(10 * time.Minute)
+	deadline := time.Now().Add(timeout)
 	for len(pending) > 0 {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%d tenant namespaces not created after 10 minutes (first: tenant-%s)", len(pending), pending[0])
+			return fmt.Errorf("%d tenant namespaces not created after %s (first: tenant-%s)", len(pending), timeout, pending[0])
 		}
 		var still []string
 		for _, name := range pending {
