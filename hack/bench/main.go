@@ -82,6 +82,9 @@ func main() {
 	if err != nil {
 		fatal(err)
 	}
+	if len(rows) == 0 {
+		fatal(fmt.Errorf("no rows kept in %s: run the bench first", rowsDir(o.dir)))
+	}
 	report := renderReport(rows)
 	fmt.Println()
 	fmt.Print(report)
