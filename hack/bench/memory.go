@@ -44,30 +44,36 @@ func (p *operatorProcess) peaks() (rss, heap int64) {
 // saveHeapProfile writes the operator's heap profile (go tool pprof reads it) to path, taken right after a
 // collection, and returns the live heap that collection left (go_memstats_heap_alloc_bytes).
 func (p *operatorProcess) saveHeapProfile(path string) (int64, error) {
-	resp, err := metricsClient.Get("http://" + p.pprofAddr + "/debug/pprof/heap?gc=1")
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return 0, fmt.Errorf("heap profile: %s", resp.Status)
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return 0, err
-	}
-	if _, err := io.Copy(f, resp.Body); err != nil {
-		f.Close()
-		return 0, err
-	}
-	if err := f.Close(); err != nil {
-		return 0, err
+	if err := download(metricsClient, "http://"+p.pprofAddr+"/debug/pprof/heap?gc=1", path); err != nil {
+		return 0, fmt.Errorf("heap profile: %w", err)
 	}
 	m, err := p.metrics()
 	if err != nil {
 		return 0, err
 	}
 	return int64(m.sum("go_memstats_heap_alloc_bytes", nil)), nil
+}
+
+// download saves what url answers into path; an answer other than 200 OK is an error naming it.
+func download(c *http.Client, url, path string) error {
+	resp, err := c.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // procStatus returns a "kB" field of /proc/PID/status in bytes, or 0.
@@ -98,28 +104,7 @@ func (p *operatorProcess) profileCPU(path string, d time.Duration) func() error 
 	done := make(chan error, 1)
 	go func() {
 		c := &http.Client{Timeout: d + 30*time.Second}
-		resp, err := c.Get(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, int(d.Seconds())))
-		if err != nil {
-			done <- err
-			return
-		}
-		defer resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			done <- fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(body)))
-			return
-		}
-		f, err := os.Create(path)
-		if err != nil {
-			done <- err
-			return
-		}
-		if _, err := io.Copy(f, resp.Body); err != nil {
-			f.Close()
-			done <- err
-			return
-		}
-		done <- f.Close()
+		done <- download(c, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", p.pprofAddr, int(d.Seconds())), path)
 	}()
 	return func() error { return <-done }
 }
