@@ -16,6 +16,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/client-go/util/csaupgrade"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/alitok/workspace-operator/internal/eso"
@@ -23,6 +26,14 @@ import (
 
 // FieldOwner is the one server-side apply field manager of everything the operator writes.
 const FieldOwner = "workspace-operator"
+
+// CreateFieldManager is the field manager of the operator's plain creates of objects it otherwise applies
+// (applyHashed): a create costs the API server about a third of an apply (docs/scale.md), and most objects never
+// change after. Its entry is an Update, which a later apply would not remove fields from, so the first apply that
+// changes such an object hands the entry's fields to FieldOwner's apply entry (adoptCreated). A name of its own,
+// because FieldOwner's own Update entries (the DataRequest controller's patches of the restriction list) hold
+// fields no apply of the operator's carries, which must stay where they are.
+const CreateFieldManager = FieldOwner + "-create"
 
 // AppliedAnnotation is on every object the operator applies and holds a hash of the configuration it applied.
 // With it the operator knows from the cached object alone — which need not hold what it compares (cache.go trims
@@ -58,8 +69,9 @@ func applyIfChanged[O any, A runtime.ApplyConfiguration](
 // applyHashed applies desired (an apply configuration, or an unstructured object) with its hash in
 // AppliedAnnotation, unless live (the cached object, nil when absent) carries that hash and either nobody else
 // wrote it, or the writes of others were already checked, or same — given the configuration as it would be
-// applied — reports the operator's fields in the object as they should be. It returns the API server's answer
-// to the apply, or nil when it sent none.
+// applied — reports the operator's fields in the object as they should be. An object that does not exist yet is
+// created instead (under CreateFieldManager), and applied only if it turns out to exist. It returns the API
+// server's answer to the create or apply, or nil when it sent none.
 func applyHashed(ctx context.Context, c client.Client, live client.Object, desired any,
 	same func(context.Context, *unstructured.Unstructured) (bool, error),
 ) (*unstructured.Unstructured, error) {
@@ -82,6 +94,18 @@ func applyHashed(ctx context.Context, c client.Client, live client.Object, desir
 
 	checked := checkedWrites(c)
 	key := want.GroupVersionKind().Kind + "/" + want.GetNamespace() + "/" + want.GetName()
+	if live == nil {
+		created := want.DeepCopy()
+		switch err := c.Create(ctx, created, client.FieldOwner(CreateFieldManager)); {
+		case err == nil:
+			checked.Delete(key)
+			return created, nil
+		case !apierrors.IsAlreadyExists(err):
+			return nil, err
+		}
+		// Made since the cache last looked (by an earlier pass whose create the cache does not show yet, or by
+		// someone else): applied below, which takes over what the operator wants of it.
+	}
 	if live != nil && live.GetAnnotations()[AppliedAnnotation] == hash {
 		others := othersWrites(live.GetManagedFields())
 		if others == "" {
@@ -99,8 +123,16 @@ func applyHashed(ctx context.Context, c client.Client, live client.Object, desir
 			return nil, nil
 		}
 	}
+	desiredObj := want.DeepCopy()
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(want), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return nil, err
+	}
+	adopted, err := adoptCreated(ctx, c, want, desiredObj)
+	if err != nil {
+		return nil, err
+	}
+	if adopted != nil {
+		want = adopted
 	}
 	// want is now the API server's answer: what others still own after this apply needs no second look.
 	if others := othersWrites(want.GetManagedFields()); others != "" {
@@ -111,8 +143,27 @@ func applyHashed(ctx context.Context, c client.Client, live client.Object, desir
 	return want, nil
 }
 
-// othersWrites summarizes the managedFields entries of writers other than the operator (its applies, and the
-// patches and creates it sends under the same field manager), outside
+// adoptCreated finishes the first apply to an object the operator created (applied, the API server's answer):
+// it moves the fields of the create's entry into the operator's apply entry — one JSON patch, conditional on
+// the object's resourceVersion — and applies desired again, which now removes what the create set and the
+// operator no longer wants (a label dropped from desired, say). It returns the answer to that second apply, or
+// nil when applied has no create entry: every later apply costs one request, as before.
+func adoptCreated(ctx context.Context, c client.Client, applied, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	patch, err := csaupgrade.UpgradeManagedFieldsPatch(applied, sets.New(CreateFieldManager), FieldOwner)
+	if err != nil || patch == nil {
+		return nil, err
+	}
+	if err := c.Patch(ctx, applied.DeepCopy(), client.RawPatch(types.JSONPatchType, patch)); err != nil {
+		return nil, fmt.Errorf("moving the fields of the operator's create to its apply: %w", err)
+	}
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
+		return nil, err
+	}
+	return desired, nil
+}
+
+// othersWrites summarizes the managedFields entries of writers other than the operator (its applies, the
+// patches and creates it sends under the same field manager, and its creates under CreateFieldManager), outside
 // subresources (status): each writer, operation, time and, as a hash, the fields it owns. Empty: nobody else
 // wrote the object. It reads entries as the cache keeps them (slimManagedFields) or in full, with one result.
 func othersWrites(entries []metav1.ManagedFieldsEntry) string {
@@ -144,7 +195,7 @@ const fieldsHashPrefix = `"#`
 func slimManagedFields(entries []metav1.ManagedFieldsEntry) []metav1.ManagedFieldsEntry {
 	var kept []metav1.ManagedFieldsEntry
 	for _, e := range entries {
-		if e.Subresource != "" || e.Manager == FieldOwner {
+		if e.Subresource != "" || e.Manager == FieldOwner || e.Manager == CreateFieldManager {
 			continue
 		}
 		if raw := e.FieldsV1.GetRawString(); e.FieldsV1 != nil && !strings.HasPrefix(raw, fieldsHashPrefix) {
