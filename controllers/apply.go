@@ -19,28 +19,36 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/client-go/util/csaupgrade"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/alitok/workspace-operator/internal/eso"
 )
 
-// FieldOwner is the one server-side apply field manager of everything the operator writes.
+// FieldOwner is the server-side apply field manager of everything the operator writes, but for the first create
+// of the objects it applies (CreateFieldManager).
 const FieldOwner = "workspace-operator"
 
 // CreateFieldManager is the field manager of the operator's plain creates of objects it otherwise applies
 // (applyHashed): a create costs the API server about a third of an apply (docs/scale.md), and most objects never
-// change after. Its entry is an Update, which a later apply would not remove fields from, so the first apply that
-// changes such an object hands the entry's fields to FieldOwner's apply entry (adoptCreated). A name of its own,
-// because FieldOwner's own Update entries (the DataRequest controller's patches of the restriction list) hold
-// fields no apply of the operator's carries, which must stay where they are.
+// change after. Its entry is an Update, from which a later apply would not remove fields, so the first apply that
+// changes such an object is preceded by handing the entry's fields to FieldOwner's apply entry (handOverCreated).
+// A name of its own, because FieldOwner's own Update entries (the DataRequest controller's patches of the
+// restriction list) hold fields no apply of the operator's carries, which must stay where they are.
 const CreateFieldManager = FieldOwner + "-create"
+
+// createdMark ends the AppliedAnnotation of an object the operator created and has not applied since: the cache
+// keeps no managedFields of the operator's, and this tells without them that the create's entry is still to be
+// handed over. It goes only with the apply that follows a successful hand-over, so a failure in between is
+// retried.
+const createdMark = ".created"
 
 // AppliedAnnotation is on every object the operator applies and holds a hash of the configuration it applied.
 // With it the operator knows from the cached object alone — which need not hold what it compares (cache.go trims
 // Pod templates and managedFields) — that an object is as it last applied it.
 const AppliedAnnotation = "workspaces.alitok.ai/applied"
 
-// applyIfChanged server-side applies desired, unless current (the cached object, nil when absent) is already as
+// applyIfChanged creates or server-side applies desired (applyHashed), unless current (the cached object, nil when absent) is already as
 // the operator applied it: it carries the hash of desired (AppliedAnnotation) and nobody else wrote it since. An
 // object someone else wrote too (a field manager other than the operator's own apply, outside subresources) is
 // read in full from the API server once per such write, and what the operator owns in it compared with desired:
@@ -69,9 +77,10 @@ func applyIfChanged[O any, A runtime.ApplyConfiguration](
 // applyHashed applies desired (an apply configuration, or an unstructured object) with its hash in
 // AppliedAnnotation, unless live (the cached object, nil when absent) carries that hash and either nobody else
 // wrote it, or the writes of others were already checked, or same — given the configuration as it would be
-// applied — reports the operator's fields in the object as they should be. An object that does not exist yet is
-// created instead (under CreateFieldManager), and applied only if it turns out to exist. It returns the API
-// server's answer to the create or apply, or nil when it sent none.
+// applied — reports the operator's fields in the object as they should be. An object the cache does not hold is
+// created instead (under CreateFieldManager, with createdMark); if it exists after all, it is read from the API
+// server and treated as live. It returns the API server's answer to the create or apply, or nil when it sent
+// none.
 func applyHashed(ctx context.Context, c client.Client, live client.Object, desired any,
 	same func(context.Context, *unstructured.Unstructured) (bool, error),
 ) (*unstructured.Unstructured, error) {
@@ -85,28 +94,33 @@ func applyHashed(ctx context.Context, c client.Client, live client.Object, desir
 	if err := want.UnmarshalJSON(raw); err != nil {
 		return nil, err
 	}
-	annotations := want.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[AppliedAnnotation] = hash
-	want.SetAnnotations(annotations)
+	setAnnotation(want, AppliedAnnotation, hash)
 
 	checked := checkedWrites(c)
 	key := want.GroupVersionKind().Kind + "/" + want.GetNamespace() + "/" + want.GetName()
 	if live == nil {
 		created := want.DeepCopy()
-		switch err := c.Create(ctx, created, client.FieldOwner(CreateFieldManager)); {
+		setAnnotation(created, AppliedAnnotation, hash+createdMark)
+		// Strict, as an apply is: a field the API server does not know is an error, not a warning and a field
+		// silently dropped under a hash that says it was written.
+		switch err := c.Create(ctx, created, client.FieldOwner(CreateFieldManager), client.FieldValidation("Strict")); {
 		case err == nil:
 			checked.Delete(key)
 			return created, nil
 		case !apierrors.IsAlreadyExists(err):
 			return nil, err
 		}
-		// Made since the cache last looked (by an earlier pass whose create the cache does not show yet, or by
-		// someone else): applied below, which takes over what the operator wants of it.
+		// Made since the cache last looked: most often by this operator's previous pass, whose create the cache
+		// does not show yet. As the API server has it, it may need no write at all.
+		existing := &unstructured.Unstructured{}
+		existing.SetGroupVersionKind(want.GroupVersionKind())
+		if err := apiReader(c).Get(ctx, client.ObjectKeyFromObject(want), existing); err != nil {
+			return nil, err
+		}
+		live = existing
 	}
-	if live != nil && live.GetAnnotations()[AppliedAnnotation] == hash {
+	current := live.GetAnnotations()[AppliedAnnotation]
+	if strings.TrimSuffix(current, createdMark) == hash {
 		others := othersWrites(live.GetManagedFields())
 		if others == "" {
 			return nil, nil
@@ -123,16 +137,13 @@ func applyHashed(ctx context.Context, c client.Client, live client.Object, desir
 			return nil, nil
 		}
 	}
-	desiredObj := want.DeepCopy()
+	if strings.HasSuffix(current, createdMark) {
+		if err := handOverCreated(ctx, c, want); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(want), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
 		return nil, err
-	}
-	adopted, err := adoptCreated(ctx, c, want, desiredObj)
-	if err != nil {
-		return nil, err
-	}
-	if adopted != nil {
-		want = adopted
 	}
 	// want is now the API server's answer: what others still own after this apply needs no second look.
 	if others := othersWrites(want.GetManagedFields()); others != "" {
@@ -143,23 +154,38 @@ func applyHashed(ctx context.Context, c client.Client, live client.Object, desir
 	return want, nil
 }
 
-// adoptCreated finishes the first apply to an object the operator created (applied, the API server's answer):
-// it moves the fields of the create's entry into the operator's apply entry — one JSON patch, conditional on
-// the object's resourceVersion — and applies desired again, which now removes what the create set and the
-// operator no longer wants (a label dropped from desired, say). It returns the answer to that second apply, or
-// nil when applied has no create entry: every later apply costs one request, as before.
-func adoptCreated(ctx context.Context, c client.Client, applied, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	patch, err := csaupgrade.UpgradeManagedFieldsPatch(applied, sets.New(CreateFieldManager), FieldOwner)
-	if err != nil || patch == nil {
-		return nil, err
+// handOverCreated prepares the first apply to an object the operator created (want names it): it reads the
+// object from the API server and moves the fields of the create's entry into the operator's apply entry (one
+// JSON patch, conditional on the resourceVersion it read, tried again on a conflict), so that the apply which
+// follows removes what the create set and the operator no longer wants (a label dropped from desired, say). An
+// object without a create entry (a hand-over whose apply failed) needs no patch. Every later change costs one
+// apply, as before.
+func handOverCreated(ctx context.Context, c client.Client, want *unstructured.Unstructured) error {
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		full := &unstructured.Unstructured{}
+		full.SetGroupVersionKind(want.GroupVersionKind())
+		if err := apiReader(c).Get(ctx, client.ObjectKeyFromObject(want), full); err != nil {
+			return err
+		}
+		patch, err := csaupgrade.UpgradeManagedFieldsPatch(full, sets.New(CreateFieldManager), FieldOwner)
+		if err != nil || patch == nil {
+			return err
+		}
+		return c.Patch(ctx, full, client.RawPatch(types.JSONPatchType, patch))
+	})
+	if err != nil {
+		return fmt.Errorf("handing the fields of the operator's create to its apply: %w", err)
 	}
-	if err := c.Patch(ctx, applied.DeepCopy(), client.RawPatch(types.JSONPatchType, patch)); err != nil {
-		return nil, fmt.Errorf("moving the fields of the operator's create to its apply: %w", err)
+	return nil
+}
+
+func setAnnotation(obj *unstructured.Unstructured, key, value string) {
+	annotations := obj.GetAnnotations()
+	if annotations == nil {
+		annotations = map[string]string{}
 	}
-	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(desired), client.FieldOwner(FieldOwner), client.ForceOwnership); err != nil {
-		return nil, err
-	}
-	return desired, nil
+	annotations[key] = value
+	obj.SetAnnotations(annotations)
 }
 
 // othersWrites summarizes the managedFields entries of writers other than the operator (its applies, the

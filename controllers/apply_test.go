@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -65,10 +67,12 @@ func TestCreatedObjectsLoseWhatTheOperatorNoLongerWants(t *testing.T) {
 	})
 	c := newOperatorClient(k8s, k8s)
 	key := client.ObjectKey{Namespace: ns, Name: "restrictions"}
+	desired := func(labels map[string]string) *corev1ac.ConfigMapApplyConfiguration {
+		return corev1ac.ConfigMap(key.Name, key.Namespace).WithLabels(labels)
+	}
 	apply := func(labels map[string]string) {
 		t.Helper()
-		desired := corev1ac.ConfigMap(key.Name, key.Namespace).WithLabels(labels)
-		if err := applyCached[corev1.ConfigMap](ctx, c, key.Name, key.Namespace, desired, corev1ac.ExtractConfigMap); err != nil {
+		if err := applyCached[corev1.ConfigMap](ctx, c, key.Name, key.Namespace, desired(labels), corev1ac.ExtractConfigMap); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -93,13 +97,20 @@ func TestCreatedObjectsLoseWhatTheOperatorNoLongerWants(t *testing.T) {
 	if got := managers(cm); len(got) != 1 || !got[CreateFieldManager+"/Update"] {
 		t.Errorf("a new object was not created plainly: its writers are %v, want only %s/Update", got, CreateFieldManager)
 	}
-	if cm.Annotations[AppliedAnnotation] == "" {
-		t.Errorf("the created object carries no %s: %v", AppliedAnnotation, cm.Annotations)
+	if !strings.HasSuffix(cm.Annotations[AppliedAnnotation], createdMark) {
+		t.Errorf("the created object's %s does not say it was created: %v", AppliedAnnotation, cm.Annotations)
 	}
 	rv := cm.ResourceVersion
 	apply(map[string]string{"a": "1", "b": "2"})
 	if get().ResourceVersion != rv {
 		t.Error("applying the same configuration to the created object wrote it again")
+	}
+	// A pass whose cache does not show the object yet creates it, finds it exists, and reads it: no write.
+	if applied, err := applyIfChanged(ctx, c, (*corev1.ConfigMap)(nil), desired(map[string]string{"a": "1", "b": "2"}), corev1ac.ExtractConfigMap); err != nil || applied {
+		t.Errorf("applying over a cache that does not show the object yet: wrote %v, error %v; want no write", applied, err)
+	}
+	if get().ResourceVersion != rv {
+		t.Error("applying over a cache that does not show the object yet wrote it")
 	}
 
 	// The DataRequest controller's entry, and a label someone adds by hand.
@@ -112,6 +123,13 @@ func TestCreatedObjectsLoseWhatTheOperatorNoLongerWants(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// As if an earlier pass had handed the create's fields over and then failed to apply: the mark stays, and the
+	// next apply still removes what the operator no longer wants.
+	if err := handOverCreated(ctx, c, &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": key.Name, "namespace": key.Namespace},
+	}}); err != nil {
+		t.Fatal(err)
+	}
 	for i, labels := range []map[string]string{
 		{"a": "1", "c": "3"}, // b dropped, c added: the first change after the create
 		{"a": "1"},           // c dropped: an object applied since
@@ -129,6 +147,9 @@ func TestCreatedObjectsLoseWhatTheOperatorNoLongerWants(t *testing.T) {
 		}
 		if got := managers(cm); got[CreateFieldManager+"/Update"] || !got[FieldOwner+"/Apply"] {
 			t.Errorf("change %d: writers %v, want the create's entry handed to %s/Apply", i+1, got, FieldOwner)
+		}
+		if strings.HasSuffix(cm.Annotations[AppliedAnnotation], createdMark) {
+			t.Errorf("change %d: the object still reads as created and not applied since: %v", i+1, cm.Annotations)
 		}
 		rv = cm.ResourceVersion
 		apply(labels)

@@ -33,8 +33,8 @@
 //
 //  1. A builder desiredX in the owner's *_resources.go (or a shared file when two owners build it), labelled with
 //     tenantLabels or integrationLabels and a component constant from labels.go.
-//  2. Applied in a step with applyCached, applyExact or applyUnstructured (apply.go) under FieldOwner, so an
-//     unchanged object costs no write.
+//  2. Applied in a step with applyCached, applyExact or applyUnstructured (apply.go): created when absent (under
+//     CreateFieldManager), applied under FieldOwner to change it, so an unchanged object costs no write.
 //  3. The cache: CacheOptions (cache.go) holds only managed objects of each kind; add the kind there, and to
 //     trimForCache what the operator never reads of it (applyHashed compares by AppliedAnnotation, not by
 //     content).
