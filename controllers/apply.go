@@ -48,9 +48,9 @@ const createdMark = ".created"
 // Pod templates and managedFields) — that an object is as it last applied it.
 const AppliedAnnotation = "workspaces.alitok.ai/applied"
 
-// applyIfChanged creates or server-side applies desired (applyHashed), unless current (the cached object, nil when absent) is already as
-// the operator applied it: it carries the hash of desired (AppliedAnnotation) and nobody else wrote it since. An
-// object someone else wrote too (a field manager other than the operator's own apply, outside subresources) is
+// applyIfChanged creates or server-side applies desired (applyHashed), unless current (the cached object, nil
+// when absent) is already as the operator applied it: it carries the hash of desired (AppliedAnnotation) and
+// nobody else wrote it since. An object someone else wrote too (a field manager other than the operator's own apply, outside subresources) is
 // read in full from the API server once per such write, and what the operator owns in it compared with desired:
 // a field someone else changed or took over differs and is put back. A steady state sends no request at all.
 func applyIfChanged[O any, A runtime.ApplyConfiguration](
