@@ -112,9 +112,8 @@ func applyHashed(ctx context.Context, c client.Client, live client.Object, desir
 		}
 		// Made since the cache last looked: most often by this operator's previous pass, whose create the cache
 		// does not show yet. As the API server has it, it may need no write at all.
-		existing := &unstructured.Unstructured{}
-		existing.SetGroupVersionKind(want.GroupVersionKind())
-		if err := apiReader(c).Get(ctx, client.ObjectKeyFromObject(want), existing); err != nil {
+		existing, err := readFull(ctx, c, want)
+		if err != nil {
 			return nil, err
 		}
 		live = existing
@@ -162,9 +161,8 @@ func applyHashed(ctx context.Context, c client.Client, live client.Object, desir
 // apply, as before.
 func handOverCreated(ctx context.Context, c client.Client, want *unstructured.Unstructured) error {
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-		full := &unstructured.Unstructured{}
-		full.SetGroupVersionKind(want.GroupVersionKind())
-		if err := apiReader(c).Get(ctx, client.ObjectKeyFromObject(want), full); err != nil {
+		full, err := readFull(ctx, c, want)
+		if err != nil {
 			return err
 		}
 		patch, err := csaupgrade.UpgradeManagedFieldsPatch(full, sets.New(CreateFieldManager), FieldOwner)
@@ -177,6 +175,17 @@ func handOverCreated(ctx context.Context, c client.Client, want *unstructured.Un
 		return fmt.Errorf("handing the fields of the operator's create to its apply: %w", err)
 	}
 	return nil
+}
+
+// readFull reads the object obj names (its kind, namespace and name) from the API server, as an unstructured
+// object with every field, managedFields included.
+func readFull(ctx context.Context, c client.Client, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	full := &unstructured.Unstructured{}
+	full.SetGroupVersionKind(obj.GroupVersionKind())
+	if err := apiReader(c).Get(ctx, client.ObjectKeyFromObject(obj), full); err != nil {
+		return nil, err
+	}
+	return full, nil
 }
 
 func setAnnotation(obj *unstructured.Unstructured, key, value string) {
@@ -357,9 +366,8 @@ func applyUnstructured(ctx context.Context, c client.Client, desired *unstructur
 		return nil, err
 	}
 	applied, err := applyHashed(ctx, c, current, desired, func(ctx context.Context, want *unstructured.Unstructured) (bool, error) {
-		full := &unstructured.Unstructured{}
-		full.SetGroupVersionKind(desired.GroupVersionKind())
-		if err := apiReader(c).Get(ctx, client.ObjectKeyFromObject(desired), full); err != nil {
+		full, err := readFull(ctx, c, desired)
+		if err != nil {
 			return false, err
 		}
 		metadata := map[string]any{"labels": toAnyMap(want.GetLabels()), "annotations": toAnyMap(want.GetAnnotations())}
