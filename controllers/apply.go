@@ -50,9 +50,10 @@ const AppliedAnnotation = "workspaces.alitok.ai/applied"
 
 // applyIfChanged creates or server-side applies desired (applyHashed), unless current (the cached object, nil
 // when absent) is already as the operator applied it: it carries the hash of desired (AppliedAnnotation) and
-// nobody else wrote it since. An object someone else wrote too (a field manager other than the operator's own apply, outside subresources) is
-// read in full from the API server once per such write, and what the operator owns in it compared with desired:
-// a field someone else changed or took over differs and is put back. A steady state sends no request at all.
+// nobody else wrote it since. An object someone else wrote too (a field manager other than the operator's own
+// apply, outside subresources) is read in full from the API server once per such write, and what the operator
+// owns in it compared with desired: a field someone else changed or took over differs and is put back. A steady
+// state sends no request at all.
 func applyIfChanged[O any, A runtime.ApplyConfiguration](
 	ctx context.Context, c client.Client, current *O, desired A, extract func(*O, string) (A, error),
 ) (applied bool, err error) {
