@@ -4,8 +4,9 @@
 //  1. provisioning: N Tenants, each with one Integration, created at once; the time until every one is Ready,
 //     and the operator's API requests by verb, counted by the API server's audit log;
 //  2. the floor: the same child objects (cloned from a workspace the operator built) created directly by a
-//     client with the operator's concurrency and client rate limits, in the same run, until ESO reports the
-//     same SecretStores and ExternalSecrets Ready that Tenant and Integration readiness wait for;
+//     client with the operator's concurrency, client rate limits and ClusterRole, on a control plane of its own,
+//     until ESO reports the same SecretStores and ExternalSecrets Ready that Tenant and Integration readiness
+//     wait for;
 //  3. idle: the operator's writes over --idle with nothing changing;
 //  4. cold start: the operator restarted over the N tenants, the time until every Tenant and Integration was
 //     reconciled again with empty work queues, and the writes it sent;

@@ -15,7 +15,7 @@ import (
 // kernel keeps the RSS high-water mark itself).
 func (p *operatorProcess) sample() {
 	defer p.sampled.Done()
-	tick := time.NewTicker(2 * time.Second)
+	tick := time.NewTicker(scrapeInterval)
 	defer tick.Stop()
 	for {
 		select {

@@ -37,6 +37,7 @@ type operatorProcess struct {
 	sampled     sync.WaitGroup
 	peakHeap    atomic.Int64
 	peakRSS     atomic.Int64
+	lastScrape  atomic.Pointer[scrape]
 }
 
 func freePort() (string, error) {
@@ -158,7 +159,7 @@ func (q queueState) String() string {
 }
 
 func (p *operatorProcess) queues() (queueState, error) {
-	m, err := p.metrics()
+	m, err := p.recentMetrics()
 	if err != nil {
 		return queueState{}, err
 	}

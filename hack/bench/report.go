@@ -38,7 +38,7 @@ func renderReport(rows []*result) string {
 			}))
 		}
 	}
-	fmt.Fprintf(&b, "\nprovision: N Tenants and their Integrations created until every Tenant is Ready and Isolated and every Integration Ready. floor: the same child objects created by a client with the same concurrency and limits, until ESO reports the same SecretStores and ExternalSecrets Ready. objects written: until the operator's last write of a child object / the floor's last create. idle: %s with nothing changing. restart: a new operator process until every Tenant and Integration is reconciled and its queues are empty; its writes are counted until %s later. live heap: right after a collection, after idle or after the restart, whichever is larger. ESO restarts: ESO v0.16.2's fake provider crashed and was started again.\n\n",
+	fmt.Fprintf(&b, "\nprovision: N Tenants and their Integrations created until every Tenant is Ready and Isolated and every Integration Ready. floor: the same child objects created on a control plane of its own by a client with the same concurrency, limits and ClusterRole, until ESO reports the same SecretStores and ExternalSecrets Ready. objects written: until the operator's last write of a child object / the floor's last create. idle: %s with nothing changing. restart: a new operator process until every Tenant and Integration is reconciled and its queues are empty; its writes are counted until %s later. live heap: right after a collection, after idle or after the restart, whichever is larger. ESO restarts: ESO v0.16.2's fake provider crashed and was started again.\n\n",
 		idleOf(rows), restartTail)
 	for i := 1; i < len(rows); i++ {
 		a, z := rows[i-1], rows[i]

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -60,28 +62,29 @@ const (
 	cpuProfileLength = 20 * time.Second
 )
 
-// runOne measures n tenants on a control plane of its own: the floor first, then provisioning, idle and cold
-// start (the package comment). Its logs, the audit log and heap profiles stay in o.dir/nN.
-func runOne(o options, n int) (*result, error) {
-	ctx := context.Background()
-	dir, err := filepath.Abs(filepath.Join(o.dir, fmt.Sprintf("n%d", n)))
-	if err != nil {
-		return nil, err
-	}
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
+// plane is one fresh local control plane of a run, with the bench's own admin client, audit log and watches.
+type plane struct {
+	env      *testenv.Env
+	adminCfg *rest.Config
+	admin    client.Client
+	audit    *auditLog
+	watch    *watcher
+	logs     []*os.File
+}
+
+// startPlane starts etcd, kube-apiserver (with an audit log in dir), kube-controller-manager and ESO, and installs
+// the operator's RBAC for the operator's user and for each of users (the floor's client, so that it is authorized
+// as the operator is and pays the same RBAC checks for its Roles and RoleBindings). The operator's kubeconfig is
+// written to dir/operator.kubeconfig.
+func startPlane(ctx context.Context, dir string, n int, users ...string) (*plane, error) {
 	policy := filepath.Join(dir, "audit-policy.yaml")
 	if err := os.WriteFile(policy, []byte(auditPolicy), 0o644); err != nil {
 		return nil, err
 	}
 	auditLogPath := filepath.Join(dir, auditLogName)
+	p := &plane{audit: &auditLog{path: auditLogPath}}
 	kcmLog, esoLog := createFile(dir, "kube-controller-manager.log"), createFile(dir, "external-secrets.log")
-	defer kcmLog.Close()
-	defer esoLog.Close()
+	p.logs = []*os.File{kcmLog, esoLog}
 	say("N=%d: starting etcd, kube-apiserver (audit log %s), kube-controller-manager and ESO", n, auditLogPath)
 	env, err := testenv.Start(testenv.Options{
 		ControllerManager: true, ControllerManagerLog: kcmLog, ESO: true, ESOLog: esoLog,
@@ -95,100 +98,178 @@ func runOne(o options, n int) (*result, error) {
 		},
 	})
 	if err != nil {
+		p.closeLogs()
 		return nil, err
 	}
-	defer func() { _ = env.Stop() }()
+	p.env = env
 	onInterrupt(func() {
-		if p := running.get(); p != nil {
-			p.kill()
+		if op := running.get(); op != nil {
+			op.kill()
 		}
 		_ = env.Stop()
 	})
-	defer onInterrupt(nil)
 	componentsExited = env.Exited
+	fail := func(err error) (*plane, error) { p.stop(); return nil, err }
 
-	adminCfg := rest.CopyConfig(env.Config)
-	adminCfg.QPS, adminCfg.Burst = 1000, 2000
-	adminCfg.WarningHandler = rest.NoWarnings{}
-	admin, err := client.New(adminCfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return nil, err
+	p.adminCfg = rest.CopyConfig(env.Config)
+	p.adminCfg.QPS, p.adminCfg.Burst = 1000, 2000
+	p.adminCfg.WarningHandler = rest.NoWarnings{}
+	if p.admin, err = client.New(p.adminCfg, client.Options{Scheme: scheme}); err != nil {
+		return fail(err)
 	}
-	if err := testenv.InstallOperatorRBAC(ctx, admin, testenv.OperatorUser); err != nil {
-		return nil, fmt.Errorf("installing the operator's RBAC: %w", err)
+	if err := testenv.InstallOperatorRBAC(ctx, p.admin, testenv.OperatorUser); err != nil {
+		return fail(fmt.Errorf("installing the operator's RBAC: %w", err))
+	}
+	for _, u := range users {
+		if err := p.admin.Create(ctx, &rbacv1.ClusterRoleBinding{
+			ObjectMeta: metav1.ObjectMeta{Name: u},
+			RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "workspace-operator"},
+			Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: u}},
+		}); err != nil {
+			return fail(fmt.Errorf("binding %s to the operator's ClusterRole: %w", u, err))
+		}
 	}
 	opUser, err := env.AddUser(envtest.User{Name: testenv.OperatorUser}, nil)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	opKubeconfig, err := opUser.KubeConfig()
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "operator.kubeconfig"), opKubeconfig, 0o600); err != nil {
+		return fail(err)
+	}
+	if p.watch, err = newWatcher(ctx, p.adminCfg); err != nil {
+		return fail(err)
+	}
+	return p, nil
+}
+
+// stop kills whichever operator process still runs and stops the control plane.
+func (p *plane) stop() {
+	if op := running.get(); op != nil {
+		op.kill()
+	}
+	if p.watch != nil {
+		p.watch.stop()
+	}
+	_ = p.env.Stop()
+	onInterrupt(nil)
+	p.closeLogs()
+}
+
+func (p *plane) closeLogs() {
+	for _, f := range p.logs {
+		_ = f.Close()
+	}
+}
+
+// runOne measures n tenants: the floor on a control plane of its own, then provisioning, idle and cold start on
+// another, fresh one (the package comment), so that neither pays for the other's objects in the API server,
+// etcd and ESO. Logs, audit logs and profiles stay in o.dir/nN (the floor's in o.dir/nN/floor).
+func runOne(o options, n int) (*result, error) {
+	dir, err := filepath.Abs(filepath.Join(o.dir, fmt.Sprintf("n%d", n)))
+	if err != nil {
 		return nil, err
 	}
-	floor, err := env.AddUser(envtest.User{Name: floorUser, Groups: []string{"system:masters"}}, nil)
-	if err != nil {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "floor"), 0o755); err != nil {
 		return nil, err
 	}
 	cfgPath, err := writeOperatorConfig(dir)
 	if err != nil {
 		return nil, err
 	}
-	watch, err := newWatcher(ctx, adminCfg)
-	if err != nil {
-		return nil, err
-	}
-	defer watch.stop()
-	audit := &auditLog{path: auditLogPath}
-
 	r := &result{N: n}
-	op, err := startOperator(o, dir, "operator-1.log", cfgPath)
-	if err != nil {
+	if err := runFloor(o, filepath.Join(dir, "floor"), cfgPath, n, r); err != nil {
+		return nil, fmt.Errorf("the floor: %w", err)
+	}
+	if err := runOperator(o, dir, cfgPath, n, r); err != nil {
 		return nil, err
 	}
-	defer func() { running.get().kill() }() // whichever process runs when the run ends early
+	r.Date, r.Machine, r.Commit, r.Flags = time.Now().UTC(), machine(o.operatorBin), o.commit, o.flags()
+	r.Idle = o.idle
+	return r, saveResult(o.dir, r)
+}
 
-	// A workspace built by the operator, cloned N times for the floor.
+// runFloor has the operator build one template workspace on a fresh control plane, stops it, and creates n
+// clones of the workspace's objects there as a client of its own, authorized by the operator's ClusterRole and
+// with the operator's concurrency and rate limits, until ESO reports their stores and ExternalSecrets Ready.
+func runFloor(o options, dir, cfgPath string, n int, r *result) error {
+	ctx := context.Background()
+	p, err := startPlane(ctx, dir, n, floorUser)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	floor, err := p.env.AddUser(envtest.User{Name: floorUser}, nil)
+	if err != nil {
+		return err
+	}
+	op, err := startOperator(o, dir, "operator-template.log", cfgPath)
+	if err != nil {
+		return err
+	}
 	say("N=%d: the operator builds one template workspace, for the floor to clone", n)
-	if err := createAll(ctx, admin, []string{templateName}, watch, o.timeout); err != nil {
-		return nil, err
+	if err := createAll(ctx, p.admin, []string{templateName}, p.watch, o.timeout); err != nil {
+		return err
 	}
 	if err := waitFor(o.timeout, "the template workspace to be Ready", func() (bool, string) {
-		return watch.readyWorkspaces([]string{templateName}) == 1, ""
+		return p.watch.readyWorkspaces([]string{templateName}) == 1, ""
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	template, err := snapshot(ctx, adminCfg, "tenant-"+templateName)
+	if err := op.stop(); err != nil {
+		return err
+	}
+	template, err := snapshot(ctx, p.adminCfg, "tenant-"+templateName)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	say("N=%d: template workspace has %d objects: %s", n, len(template), kindsOf(template))
+	say("N=%d: template workspace has %d objects: %s; the operator is stopped", n, len(template), kindsOf(template))
 
-	// The floor: the same objects, created directly with the operator's concurrency and rate limits.
 	floorCfg := rest.CopyConfig(floor.Config())
 	floorCfg.QPS, floorCfg.Burst = float32(o.qps), o.burst
 	say("N=%d: floor: creating %d objects for %d workspaces with %d workers at %g QPS (burst %d)", n, len(template)*n, n,
 		o.tenantWorkers+o.integrationWorkers, o.qps, o.burst)
-	mark := audit.mark()
+	mark := p.audit.mark()
 	start := time.Now()
 	if err := createFloor(ctx, floorCfg, template, n, o.tenantWorkers+o.integrationWorkers); err != nil {
-		return nil, err
+		return err
 	}
 	r.FloorCreate = time.Since(start)
 	say("N=%d: floor: created in %s; waiting for ESO to report the stores and ExternalSecrets Ready", n, round(r.FloorCreate))
 	if err := waitFor(o.timeout, "the floor's SecretStores and ExternalSecrets to be Ready", func() (bool, string) {
-		stores, secrets := watch.readyESO(floorPrefix)
+		stores, secrets := p.watch.readyESO(floorPrefix)
 		return stores == n && secrets == 2*n, fmt.Sprintf("%d/%d stores, %d/%d ExternalSecrets", stores, n, secrets, 2*n)
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	r.FloorTime = time.Since(start)
-	if r.FloorReqs, _, err = audit.countSince(mark, floorUser); err != nil {
-		return nil, err
+	if r.FloorReqs, _, err = p.audit.countSince(mark, floorUser); err != nil {
+		return err
 	}
-	say("N=%d: floor: %s", n, round(r.FloorTime))
+	r.ESORestarts += p.env.Restarts()["external-secrets"]
+	say("N=%d: floor: %s; stopping its control plane", n, round(r.FloorTime))
+	return nil
+}
+
+// runOperator measures provisioning, idle and the cold start on a fresh control plane.
+func runOperator(o options, dir, cfgPath string, n int, r *result) error {
+	ctx := context.Background()
+	p, err := startPlane(ctx, dir, n)
+	if err != nil {
+		return err
+	}
+	defer p.stop()
+	audit, watch := p.audit, p.watch
+	op, err := startOperator(o, dir, "operator-1.log", cfgPath)
+	if err != nil {
+		return err
+	}
 
 	// Provisioning by the operator.
 	names := make([]string, n)
@@ -196,17 +277,17 @@ func runOne(o options, n int) (*result, error) {
 		names[i] = fmt.Sprintf("%s%04d", benchPrefix, i+1)
 	}
 	say("N=%d: provisioning: creating %d Tenants, and each one's Integration once its namespace exists", n, n)
-	mark = audit.mark()
-	start = time.Now()
+	mark := audit.mark()
+	start := time.Now()
 	provisionCPU := op.profileCPU(filepath.Join(dir, "cpu-provision.pprof"), cpuProfileLength)
-	if err := createAll(ctx, admin, names, watch, o.timeout); err != nil {
-		return nil, err
+	if err := createAll(ctx, p.admin, names, watch, o.timeout); err != nil {
+		return err
 	}
 	if err := waitFor(o.timeout, "every Tenant and Integration to be Ready", func() (bool, string) {
 		ready := watch.readyWorkspaces(names)
 		return ready == n, fmt.Sprintf("%d/%d workspaces Ready", ready, n)
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	r.Provision = time.Since(start)
 	say("N=%d: provisioning: all Ready in %s; waiting for the operator's work queues to drain", n, round(r.Provision))
@@ -214,14 +295,14 @@ func runOne(o options, n int) (*result, error) {
 		q, err := op.queues()
 		return err == nil && q.idle(), q.String()
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	if err := provisionCPU(); err != nil {
 		say("N=%d: no CPU profile of provisioning: %v", n, err)
 	}
 	var lastWrite time.Time
 	if r.ProvisionReqs, lastWrite, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
-		return nil, err
+		return err
 	}
 	r.Written = lastWrite.Sub(start)
 
@@ -230,31 +311,31 @@ func runOne(o options, n int) (*result, error) {
 	mark = audit.mark()
 	time.Sleep(o.idle)
 	if r.IdleReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
-		return nil, err
+		return err
 	}
 	r.PeakRSS, r.PeakHeap = op.peaks()
 	say("N=%d: idle: %d writes, %d reads; so far peak RSS %s, heap %s", n, r.IdleReqs.writes(), r.IdleReqs.reads(), mib(r.PeakRSS), mib(r.PeakHeap))
 	if r.LiveHeap, err = op.saveHeapProfile(filepath.Join(dir, "heap-idle.pprof")); err != nil {
-		return nil, err
+		return err
 	}
 
 	// Cold start.
 	if err := op.stop(); err != nil {
-		return nil, err
+		return err
 	}
-	say("N=%d: restart: operator stopped; starting a new one over %d tenants", n, n+1)
+	say("N=%d: restart: operator stopped; starting a new one over %d tenants", n, n)
 	mark = audit.mark()
 	start = time.Now()
 	op, err = startOperator(o, dir, "operator-2.log", cfgPath)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	restartCPU := op.profileCPU(filepath.Join(dir, "cpu-restart.pprof"), cpuProfileLength)
 	if err := waitFor(o.timeout, "the restarted operator to reconcile every Tenant and Integration", func() (bool, string) {
 		q, err := op.queues()
-		return err == nil && q.reconciled["tenant"] >= float64(n+1) && q.reconciled["integration"] >= float64(n+1) && q.idle(), q.String()
+		return err == nil && q.reconciled["tenant"] >= float64(n) && q.reconciled["integration"] >= float64(n) && q.idle(), q.String()
 	}); err != nil {
-		return nil, err
+		return err
 	}
 	r.Restart = time.Since(start)
 	say("N=%d: restart: every Tenant and Integration re-verified in %s; counting writes for %s more", n, round(r.Restart), restartTail)
@@ -263,19 +344,17 @@ func runOne(o options, n int) (*result, error) {
 		say("N=%d: no CPU profile of the cold start: %v", n, err)
 	}
 	if r.RestartReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
-		return nil, err
+		return err
 	}
 	rss, heap := op.peaks()
 	r.PeakRSS, r.PeakHeap = max(r.PeakRSS, rss), max(r.PeakHeap, heap)
 	if r.RestartLiveHeap, err = op.saveHeapProfile(filepath.Join(dir, "heap-restart.pprof")); err != nil {
-		return nil, err
+		return err
 	}
 	say("N=%d: restart: %d writes; the new process's peak RSS %s, heap %s", n, r.RestartReqs.writes(), mib(rss), mib(heap))
 	if err := op.stop(); err != nil {
-		return nil, err
+		return err
 	}
-	r.ESORestarts = env.Restarts()["external-secrets"]
-	r.Date, r.Machine, r.Commit, r.Flags = time.Now().UTC(), machine(o.operatorBin), o.commit, o.flags()
-	r.Idle = o.idle
-	return r, saveResult(o.dir, r)
+	r.ESORestarts += p.env.Restarts()["external-secrets"]
+	return nil
 }
