@@ -61,7 +61,14 @@ func main() {
 	flag.IntVar(&o.burst, "kube-api-burst", 100, "the operator's --kube-api-burst (and the floor client's)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up a phase after this long")
 	reportOnly := flag.Bool("report", false, "run nothing: render results.md and scale.svg from the rows kept in --dir")
+	createTimes := flag.String("create-times", "", "run nothing: print the floor's and the operator's API server time per create, by resource, from the audit logs of a run's folder (e.g. .local/bench/n1000)")
 	flag.Parse()
+	if *createTimes != "" {
+		if err := printCreateTimes(*createTimes); err != nil {
+			fatal(err)
+		}
+		return
+	}
 	o.commit = commit()
 	stopOnSignal()
 	ctrllog.SetLogger(logr.Discard())

@@ -54,6 +54,9 @@ func renderReport(rows []*result) string {
 	for _, r := range rows {
 		fmt.Fprintf(&b, "N=%d requests by verb\n- operator, provisioning: %s\n- floor client: %s\n- operator, idle: %s\n- operator, restart: %s\n\n",
 			r.N, r.ProvisionReqs, r.FloorReqs, r.IdleReqs, r.RestartReqs)
+		if len(r.FloorCreateTimes) > 0 {
+			fmt.Fprintf(&b, "N=%d API server time per create\n\n%s\n", r.N, createTimesTable(r.FloorCreateTimes, r.CreateTimes))
+		}
 	}
 	return b.String()
 }

@@ -33,9 +33,13 @@ type result struct {
 	Written       time.Duration `json:"written"`
 	ProvisionReqs verbCounts    `json:"provisionRequests"`
 	FloorReqs     verbCounts    `json:"floorRequests"`
-	IdleReqs      verbCounts    `json:"idleRequests"`
-	Restart       time.Duration `json:"restart"`
-	RestartReqs   verbCounts    `json:"restartRequests"`
+	// CreateTimes and FloorCreateTimes are the API server's times per create, by resource and "all", of the
+	// operator while provisioning and of the floor's client.
+	CreateTimes      map[string]latency `json:"createTimes,omitempty"`
+	FloorCreateTimes map[string]latency `json:"floorCreateTimes,omitempty"`
+	IdleReqs         verbCounts         `json:"idleRequests"`
+	Restart          time.Duration      `json:"restart"`
+	RestartReqs      verbCounts         `json:"restartRequests"`
 	// PeakRSS and PeakHeap are the larger of the two operator processes'; LiveHeap is the heap right after a
 	// collection at the end of the idle phase, RestartLiveHeap the same for the restarted process.
 	PeakRSS         int64 `json:"peakRSS"`
@@ -249,9 +253,11 @@ func runFloor(o options, dir, cfgPath string, n int, r *result) error {
 		return err
 	}
 	r.FloorTime = time.Since(start)
-	if r.FloorReqs, _, err = p.audit.countSince(mark, floorUser); err != nil {
+	floorCounts, err := p.audit.countSince(mark, floorUser)
+	if err != nil {
 		return err
 	}
+	r.FloorReqs, r.FloorCreateTimes = floorCounts.verbs, summarize(floorCounts.createTimes)
 	r.ESORestarts += p.env.Restarts()["external-secrets"]
 	say("N=%d: floor: %s; stopping its control plane", n, round(r.FloorTime))
 	return nil
@@ -300,19 +306,21 @@ func runOperator(o options, dir, cfgPath string, n int, r *result) error {
 	if err := provisionCPU(); err != nil {
 		say("N=%d: no CPU profile of provisioning: %v", n, err)
 	}
-	var lastWrite time.Time
-	if r.ProvisionReqs, lastWrite, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
+	provisioned, err := audit.countSince(mark, testenv.OperatorUser)
+	if err != nil {
 		return err
 	}
-	r.Written = lastWrite.Sub(start)
+	r.ProvisionReqs, r.CreateTimes, r.Written = provisioned.verbs, summarize(provisioned.createTimes), provisioned.lastWrite.Sub(start)
 
 	// Idle.
 	say("N=%d: idle: counting the operator's requests for %s", n, o.idle)
 	mark = audit.mark()
 	time.Sleep(o.idle)
-	if r.IdleReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
+	idle, err := audit.countSince(mark, testenv.OperatorUser)
+	if err != nil {
 		return err
 	}
+	r.IdleReqs = idle.verbs
 	r.PeakRSS, r.PeakHeap = op.peaks()
 	say("N=%d: idle: %d writes, %d reads; so far peak RSS %s, heap %s", n, r.IdleReqs.writes(), r.IdleReqs.reads(), mib(r.PeakRSS), mib(r.PeakHeap))
 	if r.LiveHeap, err = op.saveHeapProfile(filepath.Join(dir, "heap-idle.pprof")); err != nil {
@@ -343,9 +351,11 @@ func runOperator(o options, dir, cfgPath string, n int, r *result) error {
 	if err := restartCPU(); err != nil { // recorded for cpuProfileLength < restartTail from the start: done by now
 		say("N=%d: no CPU profile of the cold start: %v", n, err)
 	}
-	if r.RestartReqs, _, err = audit.countSince(mark, testenv.OperatorUser); err != nil {
+	restarted, err := audit.countSince(mark, testenv.OperatorUser)
+	if err != nil {
 		return err
 	}
+	r.RestartReqs = restarted.verbs
 	rss, heap := op.peaks()
 	r.PeakRSS, r.PeakHeap = max(r.PeakRSS, rss), max(r.PeakHeap, heap)
 	if r.RestartLiveHeap, err = op.saveHeapProfile(filepath.Join(dir, "heap-restart.pprof")); err != nil {
