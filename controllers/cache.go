@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"context"
 	"strings"
 	"unique"
 
@@ -16,15 +15,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	workspacesv1alpha1 "github.com/alitok/workspace-operator/api/v1alpha1"
+	"github.com/alitok/workspace-operator/internal/audit"
 	"github.com/alitok/workspace-operator/internal/eso"
 )
 
 // CacheOptions limits the manager's cache of child kinds to objects the operator manages — it never holds the
-// cluster's other Secrets, ConfigMaps, Pods or Namespaces in memory — except for the kinds the isolation
-// checks look at in a tenant's namespace whoever made them: NetworkPolicies, ResourceQuotas, LimitRanges,
-// RoleBindings and ExternalSecrets. Caching those lets the Isolated condition be checked on every pass without
-// a request, and again as soon as one changes. Of such objects outside tenant namespaces (named
-// namespacePrefix + tenant) only an empty shell is kept, so other namespaces cost little memory.
+// cluster's other Secrets, ConfigMaps or Namespaces in memory — except for the kinds the isolation checks look
+// at in a tenant's namespace whoever made them: NetworkPolicies, ResourceQuotas, LimitRanges, RoleBindings,
+// ExternalSecrets and Pods. Caching those lets the Isolated condition be checked on every pass without a
+// request, and again as soon as one changes. Of such objects outside tenant namespaces (named
+// namespacePrefix + tenant) only an empty shell is kept, so other namespaces cost little memory; of Pods the
+// operator did not make, only what the privilege check reads (audit.PodShell).
 func CacheOptions(namespacePrefix string) cache.Options {
 	managed := cache.ByObject{Label: labels.SelectorFromSet(labels.Set{
 		workspacesv1alpha1.ManagedByLabel: workspacesv1alpha1.ManagedByValue,
@@ -32,7 +33,7 @@ func CacheOptions(namespacePrefix string) cache.Options {
 	byObject := map[client.Object]cache.ByObject{}
 	for _, obj := range []client.Object{
 		&corev1.Namespace{}, &corev1.Secret{}, &rbacv1.Role{}, &corev1.ServiceAccount{},
-		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.Pod{}, &corev1.ConfigMap{}, eso.New(eso.SecretStoreGVK), eso.New(eso.PushSecretGVK),
+		&batchv1.CronJob{}, &batchv1.Job{}, &corev1.ConfigMap{}, eso.New(eso.SecretStoreGVK), eso.New(eso.PushSecretGVK),
 	} {
 		byObject[obj] = managed
 	}
@@ -42,7 +43,26 @@ func CacheOptions(namespacePrefix string) cache.Options {
 	} {
 		byObject[obj] = cache.ByObject{Transform: shellOutsideTenants(namespacePrefix)}
 	}
+	byObject[&corev1.Pod{}] = cache.ByObject{Transform: podShells(namespacePrefix)}
 	return cache.Options{ByObject: byObject, DefaultTransform: trimForCache}
+}
+
+// podShells keeps the operator's own Pods (its Jobs') as trimForCache does, and reduces every other Pod to what
+// the privilege check (ISO-008) reads in a tenant namespace, or to its name elsewhere: a cluster's Pods cost the
+// operator a few hundred bytes each, and the check needs no list per tenant from the API server.
+func podShells(namespacePrefix string) toolscache.TransformFunc {
+	return func(obj any) (any, error) {
+		pod, ok := obj.(*corev1.Pod)
+		if !ok || managedByOperator(pod) {
+			return trimForCache(obj)
+		}
+		shell := audit.PodShell(pod)
+		if !strings.HasPrefix(pod.Namespace, namespacePrefix) {
+			shell = &corev1.Pod{ObjectMeta: shell.ObjectMeta}
+		}
+		internMetadata(shell)
+		return shell, nil
+	}
 }
 
 // trimForCache drops from each cached object what the operator never reads from the cache, which is much of an
@@ -115,7 +135,7 @@ func shellOutsideTenants(namespacePrefix string) toolscache.TransformFunc {
 	return func(obj any) (any, error) {
 		o, ok := obj.(client.Object)
 		if !ok || strings.HasPrefix(o.GetNamespace(), namespacePrefix) ||
-			o.GetLabels()[workspacesv1alpha1.ManagedByLabel] == workspacesv1alpha1.ManagedByValue {
+			managedByOperator(o) {
 			return trimForCache(obj)
 		}
 		o.SetManagedFields(nil)
@@ -143,20 +163,4 @@ func shellOutsideTenants(namespacePrefix string) toolscache.TransformFunc {
 // told otherwise).
 func ClientOptions() client.Options {
 	return client.Options{Cache: &client.CacheOptions{Unstructured: true}}
-}
-
-// isolationReader is what the Tenant's isolation checks read: the cache, which holds every object they look
-// at (see CacheOptions), except Pods, which the operator caches only when it made them and which are listed
-// from the API server.
-type isolationReader struct{ cache, api client.Reader }
-
-func (r isolationReader) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	return r.cache.Get(ctx, key, obj, opts...)
-}
-
-func (r isolationReader) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	if _, isPods := list.(*corev1.PodList); isPods {
-		return r.api.List(ctx, list, opts...)
-	}
-	return r.cache.List(ctx, list, opts...)
 }

@@ -66,3 +66,8 @@ func requestForTenantLabel(_ context.Context, obj client.Object) []reconcile.Req
 	}
 	return []reconcile.Request{{NamespacedName: client.ObjectKey{Name: name}}}
 }
+
+// managedByOperator reports whether obj carries the operator's managed-by label.
+func managedByOperator(obj client.Object) bool {
+	return obj.GetLabels()[workspacesv1alpha1.ManagedByLabel] == workspacesv1alpha1.ManagedByValue
+}

@@ -78,7 +78,7 @@ func needsCluster(t *testing.T) {
 // ClusterRole, not as an administrator.
 func startSuite() error {
 	var err error
-	if env, err = testenv.Start(testenv.Options{ControllerManager: true, ESO: true, ESOLog: esoLog()}); err != nil {
+	if env, err = testenv.Start(testenv.Options{ControllerManager: true, ESO: true, ESOLog: esoLog(), PodSecurityExemptUsers: []string{breakGlassUser}}); err != nil {
 		return fmt.Errorf("starting the control plane: %w", err)
 	}
 	if k8s, err = client.New(env.Config, client.Options{Scheme: scheme}); err != nil {
@@ -285,4 +285,21 @@ func esoLog() *os.File {
 		return nil
 	}
 	return f
+}
+
+// breakGlassUser is an administrator the suite's API server exempts from Pod Security admission.
+const breakGlassUser = "break-glass@example.com"
+
+// breakGlassClient is a client as breakGlassUser.
+func breakGlassClient(t *testing.T) client.Client {
+	t.Helper()
+	u, err := env.AddUser(envtest.User{Name: breakGlassUser, Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(u.Config(), client.Options{Scheme: scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,6 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
@@ -349,7 +351,7 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 		return nil
 	}
 	var failed []string
-	for _, res := range audit.CheckTenantReadOnly(ctx, isolationReader{cache: r.Client, api: r.APIReader}, t.Name, s.namespace) {
+	for _, res := range audit.CheckTenantReadOnly(ctx, r.Client, t.Name, s.namespace) {
 		if !res.OK {
 			failed = append(failed, res.ID+": "+res.Message)
 		}
@@ -357,8 +359,8 @@ func (r *TenantReconciler) reconcileIsolation(ctx context.Context, s *tenantScop
 	if len(failed) > 0 {
 		msg := truncate(strings.Join(failed, "; "), maxFailureMessage)
 		setCondition(&t.Status.Conditions, t.Generation, workspacesv1alpha1.ConditionIsolated, metav1.ConditionFalse, workspacesv1alpha1.ReasonNotIsolated, msg)
-		// Someone else's object breaks isolation: a person must remove it. Its watch event brings the next pass.
-		// Pods are not watched unless the operator made them: look again, slowly, for what no event reports.
+		// Someone else's object breaks isolation: a person must remove it. Its watch event brings the next pass;
+		// the slow recheck is a fallback.
 		s.notIsolated = &stalledError{Reason: workspacesv1alpha1.ReasonNotIsolated, Recheck: notIsolatedRecheck,
 			Message: fmt.Sprintf("isolation does not hold: %s; remove or fix what the checks name", msg)}
 		return nil
@@ -520,13 +522,30 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Op
 	} {
 		b = b.Watches(obj, handler.EnqueueRequestsFromMapFunc(r.requestForWorkspaceObject))
 	}
+	// Pods: those of others, when what the privilege check reads of them changes (the cache keeps only that).
+	b = b.Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(r.requestForWorkspaceObject), builder.WithPredicates(foreignPodChecked))
 	return b.Complete(r)
+}
+
+// foreignPodChecked passes the events of Pods the operator did not make that can change the privilege check's
+// verdict: one appears or goes, or its phase or checked fields change (a Pod's status changes often; those
+// updates are dropped here).
+var foreignPodChecked = predicate.Funcs{
+	CreateFunc:  func(e event.CreateEvent) bool { return !managedByOperator(e.Object) },
+	DeleteFunc:  func(e event.DeleteEvent) bool { return !managedByOperator(e.Object) },
+	GenericFunc: func(event.GenericEvent) bool { return false },
+	UpdateFunc: func(e event.UpdateEvent) bool {
+		old, oldOK := e.ObjectOld.(*corev1.Pod)
+		pod, ok := e.ObjectNew.(*corev1.Pod)
+		return ok && oldOK && !managedByOperator(pod) &&
+			(old.Status.Phase != pod.Status.Phase || !equality.Semantic.DeepEqual(old.Spec, pod.Spec))
+	},
 }
 
 // requestForWorkspaceObject maps an object the operator manages by its tenant label, and any other object
 // by the tenant whose namespace it is in.
 func (r *TenantReconciler) requestForWorkspaceObject(ctx context.Context, obj client.Object) []reconcile.Request {
-	if obj.GetLabels()[workspacesv1alpha1.ManagedByLabel] == workspacesv1alpha1.ManagedByValue {
+	if managedByOperator(obj) {
 		return requestForTenantLabel(ctx, obj)
 	}
 	ns := &corev1.Namespace{}

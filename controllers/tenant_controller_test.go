@@ -12,10 +12,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/ptr"
 	kstatus "sigs.k8s.io/cli-utils/pkg/kstatus/status"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -96,6 +98,37 @@ func TestIsolatedSeesForeignObjectsAtOnce(t *testing.T) {
 	}
 	eventually(t, 20*time.Second, isolatedFailsWith("ISO-007", "outsider", "ServiceAccount intruder of namespace elsewhere"))
 	if err := k8s.Delete(ctx, outsider); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
+
+	// A Pod that turns privileged: the namespace's Pod Security label refuses that to anyone but an exempt
+	// identity (the suite's API server exempts breakGlassUser, as clusters exempt a break-glass or node-debugging
+	// identity), here by adding a privileged ephemeral container to a running Pod — a change no quota counts, so
+	// only the watch on Pods reports it — and it is seen within seconds, before the one-minute recheck.
+	app := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
+		Spec: corev1.PodSpec{
+			AutomountServiceAccountToken: ptr.To(false),
+			SecurityContext:              &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}},
+			Containers: []corev1.Container{{Name: "app", Image: "busybox", SecurityContext: &corev1.SecurityContext{
+				AllowPrivilegeEscalation: ptr.To(false), Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}}}},
+		},
+	}
+	if err := k8s.Create(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	consistently(t, 3*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))
+	app.Spec.EphemeralContainers = []corev1.EphemeralContainer{{EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+		Name: "debug", Image: "busybox", SecurityContext: &corev1.SecurityContext{Privileged: ptr.To(true)}}}}
+	if err := k8s.SubResource("ephemeralcontainers").Update(ctx, app.DeepCopy()); err == nil || !apierrors.IsForbidden(err) {
+		t.Fatalf("the namespace's Pod Security label should refuse a privileged container to an administrator, got %v", err)
+	}
+	if err := breakGlassClient(t).SubResource("ephemeralcontainers").Update(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 20*time.Second, isolatedFailsWith("ISO-008", "Pod app", "privileged container debug"))
+	if err := k8s.Delete(ctx, app); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, 20*time.Second, conditionIs(name, workspacesv1alpha1.ConditionIsolated, metav1.ConditionTrue, workspacesv1alpha1.ReasonIsolated))

@@ -400,6 +400,38 @@ func checkPodPrivileges(ctx context.Context, w *workspace) (bool, string, error)
 	return verdict(problems, "no running Pod is privileged or shares the node's namespaces or file system")
 }
 
+// PodShell returns what checkPodPrivileges reads of pod — its name, namespace and phase, its host namespaces,
+// its hostPath volumes and its privileged containers — and nothing else, so that a cache can hold the Pods of
+// every tenant namespace for the check at a fraction of their size.
+func PodShell(pod *corev1.Pod) *corev1.Pod {
+	shell := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: pod.Name, Namespace: pod.Namespace, ResourceVersion: pod.ResourceVersion},
+		Spec:       corev1.PodSpec{HostNetwork: pod.Spec.HostNetwork, HostPID: pod.Spec.HostPID, HostIPC: pod.Spec.HostIPC},
+		Status:     corev1.PodStatus{Phase: pod.Status.Phase},
+	}
+	for _, v := range pod.Spec.Volumes {
+		if v.HostPath != nil {
+			shell.Spec.Volumes = append(shell.Spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{HostPath: v.HostPath}})
+		}
+	}
+	privileged := func(cs []corev1.Container) (out []corev1.Container) {
+		for _, c := range cs {
+			if sc := c.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
+				out = append(out, corev1.Container{Name: c.Name, SecurityContext: &corev1.SecurityContext{Privileged: sc.Privileged}})
+			}
+		}
+		return out
+	}
+	shell.Spec.InitContainers, shell.Spec.Containers = privileged(pod.Spec.InitContainers), privileged(pod.Spec.Containers)
+	for _, c := range pod.Spec.EphemeralContainers {
+		if sc := c.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
+			shell.Spec.EphemeralContainers = append(shell.Spec.EphemeralContainers, corev1.EphemeralContainer{
+				EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: c.Name, SecurityContext: &corev1.SecurityContext{Privileged: sc.Privileged}}})
+		}
+	}
+	return shell
+}
+
 func podPrivileges(spec *corev1.PodSpec) []string {
 	var found []string
 	if spec.HostNetwork {

@@ -5,6 +5,7 @@ package testenv
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -108,6 +109,29 @@ type Options struct {
 	ESOArgs []string
 	// APIServerArgs are extra kube-apiserver flags, name without dashes to values (for example an audit log).
 	APIServerArgs map[string][]string
+	// PodSecurityExemptUsers may create any Pod whatever the namespace's Pod Security labels say (the admission
+	// plugin's exemptions.usernames), as a cluster's break-glass identity may: tests use one to put a privileged
+	// Pod where a tenant namespace forbids it.
+	PodSecurityExemptUsers []string
+}
+
+// podSecurityConfig is an AdmissionConfiguration with Pod Security's defaults (privileged where a namespace
+// sets no label) and the given users exempt.
+func podSecurityConfig(users []string) ([]byte, error) {
+	quoted, err := json.Marshal(users)
+	if err != nil {
+		return nil, err
+	}
+	return []byte(`apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults: {enforce: privileged, enforce-version: latest, audit: privileged, audit-version: latest, warn: privileged, warn-version: latest}
+    exemptions: {usernames: ` + string(quoted) + `, namespaces: [], runtimeClasses: []}
+`), nil
 }
 
 // Env is a running control plane.
@@ -160,14 +184,28 @@ func Start(opts Options) (*Env, error) {
 		ControlPlaneStartTimeout: 2 * time.Minute,
 		ControlPlaneStopTimeout:  time.Minute,
 	}}
+	if e.tmpDir, err = os.MkdirTemp("", "workspace-operator-env-"); err != nil {
+		return nil, err
+	}
 	for name, values := range opts.APIServerArgs {
 		e.ControlPlane.GetAPIServer().Configure().Append(name, values...)
 	}
-	if e.Config, err = e.Environment.Start(); err != nil {
-		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
+	if len(opts.PodSecurityExemptUsers) > 0 {
+		cfg, err := podSecurityConfig(opts.PodSecurityExemptUsers)
+		if err != nil {
+			_ = os.RemoveAll(e.tmpDir)
+			return nil, err
+		}
+		path := filepath.Join(e.tmpDir, "admission.yaml")
+		if err := os.WriteFile(path, cfg, 0o600); err != nil {
+			_ = os.RemoveAll(e.tmpDir)
+			return nil, err
+		}
+		e.ControlPlane.GetAPIServer().Configure().Append("admission-control-config-file", path)
 	}
-	if e.tmpDir, err = os.MkdirTemp("", "workspace-operator-env-"); err != nil {
-		return nil, e.stopAfter(err)
+	if e.Config, err = e.Environment.Start(); err != nil {
+		_ = os.RemoveAll(e.tmpDir)
+		return nil, fmt.Errorf("starting kube-apiserver and etcd from %s: %w", assets, err)
 	}
 	admin, err := e.AddUser(envtest.User{Name: "envtest-admin", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
