@@ -46,6 +46,7 @@ type options struct {
 	burst              int
 	timeout            time.Duration
 	commit             string
+	reuseFloor         bool
 }
 
 func main() {
@@ -60,6 +61,7 @@ func main() {
 	flag.Float64Var(&o.qps, "kube-api-qps", 50, "the operator's --kube-api-qps (and the floor client's)")
 	flag.IntVar(&o.burst, "kube-api-burst", 100, "the operator's --kube-api-burst (and the floor client's)")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up a phase after this long")
+	flag.BoolVar(&o.reuseFloor, "reuse-floor", false, "take each N's floor from the last run of that N on this machine with the same flags (kept in --dir) instead of measuring it again, where there is one; the run fails if the operator builds a different workspace than that floor cloned")
 	reportOnly := flag.Bool("report", false, "run nothing: render results.md and scale.svg from the rows kept in --dir")
 	createTimes := flag.String("create-times", "", "run nothing: print the floor's and the operator's API server time per create, by resource, from the audit logs of a run's folder (e.g. .local/bench/n1000)")
 	flag.Parse()

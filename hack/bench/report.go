@@ -29,6 +29,11 @@ func renderReport(rows []*result) string {
 			mib(r.PeakRSS), mib(r.PeakHeap), mib(max(r.LiveHeap, r.RestartLiveHeap)), r.ESORestarts)
 	}
 	fmt.Fprintln(&b)
+	for _, r := range rows {
+		if r.FloorFrom != "" {
+			fmt.Fprintf(&b, "N=%d: the floor is that of the run of %s (--reuse-floor).\n", r.N, r.FloorFrom)
+		}
+	}
 	machines := map[string]bool{}
 	for _, r := range rows {
 		if !machines[r.Machine+r.Flags] {
@@ -75,6 +80,63 @@ func saveResult(dir string, r *result) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(rowsDir(dir), fmt.Sprintf("n%d.json", r.N)), data, 0o644)
+}
+
+// floorRow is the floor's part of a row, kept apart as dir/rows/floor-nN.json: the floor measures the API
+// server on this machine, not the operator, so a run of the same N with --reuse-floor takes it from there
+// instead of measuring it again (about 45 minutes at N = 10,000).
+type floorRow struct {
+	N           int                `json:"n"`
+	Date        time.Time          `json:"date"`
+	Machine     string             `json:"machine"`
+	Commit      string             `json:"commit"`
+	Flags       string             `json:"flags"`
+	Workspace   string             `json:"workspace"`
+	Create      time.Duration      `json:"create"`
+	Ready       time.Duration      `json:"ready"`
+	Requests    verbCounts         `json:"requests"`
+	CreateTimes map[string]latency `json:"createTimes"`
+}
+
+func floorOf(r *result, o options) *floorRow {
+	return &floorRow{N: r.N, Date: time.Now().UTC(), Machine: machine(o.operatorBin), Commit: o.commit, Flags: o.flags(),
+		Workspace: r.Workspace, Create: r.FloorCreate, Ready: r.FloorTime, Requests: r.FloorReqs, CreateTimes: r.FloorCreateTimes}
+}
+
+// apply copies the floor into r, naming where it came from.
+func (f *floorRow) apply(r *result) {
+	r.Workspace, r.FloorCreate, r.FloorTime, r.FloorReqs, r.FloorCreateTimes = f.Workspace, f.Create, f.Ready, f.Requests, f.CreateTimes
+	r.FloorFrom = fmt.Sprintf("%s at %s", f.Date.Format("2006-01-02 15:04Z"), f.Commit)
+}
+
+func floorPath(dir string, n int) string {
+	return filepath.Join(rowsDir(dir), fmt.Sprintf("floor-n%d.json", n))
+}
+
+func saveFloor(dir string, f *floorRow) error {
+	data, err := json.MarshalIndent(f, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(rowsDir(dir), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(floorPath(dir, f.N), data, 0o644)
+}
+
+func loadFloor(dir string, n int) (*floorRow, error) {
+	data, err := os.ReadFile(floorPath(dir, n))
+	if err != nil {
+		return nil, fmt.Errorf("no floor kept for N=%d (%w)", n, err)
+	}
+	f := &floorRow{}
+	if err := json.Unmarshal(data, f); err != nil {
+		return nil, fmt.Errorf("%s: %w", floorPath(dir, n), err)
+	}
+	if f.N != n || f.Create <= 0 || f.Ready <= 0 || f.Workspace == "" {
+		return nil, fmt.Errorf("%s: not a complete floor", floorPath(dir, n))
+	}
+	return f, nil
 }
 
 // loadResults reads every row kept in dir, by N.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -50,6 +51,10 @@ type result struct {
 	Idle time.Duration `json:"idle"`
 	// ESORestarts counts the ESO controller's crashes during the run (testenv restarts it; see Env.Restarts).
 	ESORestarts int `json:"esoRestarts"`
+	// Workspace is what one workspace holds, by kind (the floor's template, and what the operator built).
+	Workspace string `json:"workspace,omitempty"`
+	// FloorFrom names the earlier run whose floor the row reuses (--reuse-floor); empty when measured in this one.
+	FloorFrom string `json:"floorFrom,omitempty"`
 }
 
 const (
@@ -188,8 +193,20 @@ func runOne(o options, n int) (*result, error) {
 		return nil, err
 	}
 	r := &result{N: n}
-	if err := runFloor(o, filepath.Join(dir, "floor"), cfgPath, n, r); err != nil {
-		return nil, fmt.Errorf("the floor: %w", err)
+	if f, why := reusableFloor(o, n); f != nil {
+		f.apply(r)
+		say("N=%d: floor: reusing the one measured %s (%s; created in %s, Ready in %s)", n, r.FloorFrom, r.Workspace,
+			round(r.FloorCreate), round(r.FloorTime))
+	} else {
+		if why != "" {
+			say("N=%d: floor: measuring it: %s", n, why)
+		}
+		if err := runFloor(o, filepath.Join(dir, "floor"), cfgPath, n, r); err != nil {
+			return nil, fmt.Errorf("the floor: %w", err)
+		}
+		if err := saveFloor(o.dir, floorOf(r, o)); err != nil {
+			return nil, err
+		}
 	}
 	if err := runOperator(o, dir, cfgPath, n, r); err != nil {
 		return nil, err
@@ -197,6 +214,22 @@ func runOne(o options, n int) (*result, error) {
 	r.Date, r.Machine, r.Commit, r.Flags = time.Now().UTC(), machine(o.operatorBin), o.commit, o.flags()
 	r.Idle = o.idle
 	return r, saveResult(o.dir, r)
+}
+
+// reusableFloor is the floor kept for n when --reuse-floor asks for it and it was measured on this machine with
+// the same flags; otherwise nil, and why not when it was asked for.
+func reusableFloor(o options, n int) (*floorRow, string) {
+	if !o.reuseFloor {
+		return nil, ""
+	}
+	f, err := loadFloor(o.dir, n)
+	if err != nil {
+		return nil, err.Error()
+	}
+	if m := machine(o.operatorBin); f.Machine != m || f.Flags != o.flags() {
+		return nil, fmt.Sprintf("the one kept was measured on %s with %s, this run is on %s with %s", f.Machine, f.Flags, m, o.flags())
+	}
+	return f, ""
 }
 
 // runFloor has the operator build one template workspace on a fresh control plane, stops it, and creates n
@@ -233,7 +266,8 @@ func runFloor(o options, dir, cfgPath string, n int, r *result) error {
 	if err != nil {
 		return err
 	}
-	say("N=%d: template workspace has %d objects: %s; the operator is stopped", n, len(template), kindsOf(template))
+	r.Workspace = kindsOf(template)
+	say("N=%d: template workspace has %d objects: %s; the operator is stopped", n, len(template), r.Workspace)
 
 	floorCfg := rest.CopyConfig(floor.Config())
 	floorCfg.QPS, floorCfg.Burst = float32(o.qps), o.burst
@@ -297,6 +331,15 @@ func runOperator(o options, dir, cfgPath string, n int, r *result) error {
 	}
 	r.Provision = time.Since(start)
 	say("N=%d: provisioning: all Ready in %s; waiting for the operator's work queues to drain", n, round(r.Provision))
+	// The floor created clones of one workspace; the comparison holds only if the operator built the same.
+	built, err := snapshot(ctx, p.adminCfg, "tenant-"+names[0])
+	if err != nil {
+		return err
+	}
+	if got := kindsOf(built); got != r.Workspace {
+		return fmt.Errorf("the operator built %s in a workspace, the floor created %s (floor %s): the two do not compare",
+			got, r.Workspace, cmp.Or(r.FloorFrom, "of this run"))
+	}
 	if err := waitFor(settleTimeout, "the operator's work queues to drain", func() (bool, string) {
 		q, err := op.queues()
 		return err == nil && q.idle(), q.String()
