@@ -182,7 +182,9 @@ func runOne(o options, n int) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.RemoveAll(dir); err != nil {
+	reused, why := reusableFloor(o, n)
+	// A new run of n starts from an empty folder, but for the floor's logs when it reuses that floor.
+	if err := emptyFolder(dir, reused != nil); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "floor"), 0o755); err != nil {
@@ -193,7 +195,7 @@ func runOne(o options, n int) (*result, error) {
 		return nil, err
 	}
 	r := &result{N: n}
-	if f, why := reusableFloor(o, n); f != nil {
+	if f := reused; f != nil {
 		f.apply(r)
 		say("N=%d: floor: reusing the one measured %s (%s; created in %s, Ready in %s)", n, r.FloorFrom, r.Workspace,
 			round(r.FloorCreate), round(r.FloorTime))
@@ -214,6 +216,26 @@ func runOne(o options, n int) (*result, error) {
 	r.Date, r.Machine, r.Commit, r.Flags = time.Now().UTC(), machine(o.operatorBin), o.commit, o.flags()
 	r.Idle = o.idle
 	return r, saveResult(o.dir, r)
+}
+
+// emptyFolder removes what dir holds, but its floor folder when keepFloor is set.
+func emptyFolder(dir string, keepFloor bool) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		return err
+	}
+	for _, e := range entries {
+		if keepFloor && e.Name() == "floor" {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reusableFloor is the floor kept for n when --reuse-floor asks for it and it was measured on this machine with
