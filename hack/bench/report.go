@@ -72,14 +72,19 @@ func rowsDir(dir string) string { return filepath.Join(dir, "rows") }
 
 // saveResult keeps a row as dir/rows/nN.json.
 func saveResult(dir string, r *result) error {
-	data, err := json.MarshalIndent(r, "", "  ")
+	return keepJSON(filepath.Join(rowsDir(dir), fmt.Sprintf("n%d.json", r.N)), r)
+}
+
+// keepJSON writes v as indented JSON to path, creating its folder.
+func keepJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(rowsDir(dir), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(rowsDir(dir), fmt.Sprintf("n%d.json", r.N)), data, 0o644)
+	return os.WriteFile(path, data, 0o644)
 }
 
 // floorRow is the floor's part of a row, kept apart as dir/rows/floor-nN.json: the floor measures the API
@@ -113,16 +118,7 @@ func floorPath(dir string, n int) string {
 	return filepath.Join(rowsDir(dir), fmt.Sprintf("floor-n%d.json", n))
 }
 
-func saveFloor(dir string, f *floorRow) error {
-	data, err := json.MarshalIndent(f, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(rowsDir(dir), 0o755); err != nil {
-		return err
-	}
-	return os.WriteFile(floorPath(dir, f.N), data, 0o644)
-}
+func saveFloor(dir string, f *floorRow) error { return keepJSON(floorPath(dir, f.N), f) }
 
 func loadFloor(dir string, n int) (*floorRow, error) {
 	data, err := os.ReadFile(floorPath(dir, n))
