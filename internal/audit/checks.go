@@ -414,22 +414,27 @@ func PodShell(pod *corev1.Pod) *corev1.Pod {
 			shell.Spec.Volumes = append(shell.Spec.Volumes, corev1.Volume{Name: v.Name, VolumeSource: corev1.VolumeSource{HostPath: v.HostPath}})
 		}
 	}
-	privileged := func(cs []corev1.Container) (out []corev1.Container) {
+	privilegedOnly := func(cs []corev1.Container) (out []corev1.Container) {
 		for _, c := range cs {
-			if sc := c.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
-				out = append(out, corev1.Container{Name: c.Name, SecurityContext: &corev1.SecurityContext{Privileged: sc.Privileged}})
+			if privileged(c.SecurityContext) {
+				out = append(out, corev1.Container{Name: c.Name, SecurityContext: &corev1.SecurityContext{Privileged: c.SecurityContext.Privileged}})
 			}
 		}
 		return out
 	}
-	shell.Spec.InitContainers, shell.Spec.Containers = privileged(pod.Spec.InitContainers), privileged(pod.Spec.Containers)
+	shell.Spec.InitContainers, shell.Spec.Containers = privilegedOnly(pod.Spec.InitContainers), privilegedOnly(pod.Spec.Containers)
 	for _, c := range pod.Spec.EphemeralContainers {
-		if sc := c.SecurityContext; sc != nil && sc.Privileged != nil && *sc.Privileged {
+		if privileged(c.SecurityContext) {
 			shell.Spec.EphemeralContainers = append(shell.Spec.EphemeralContainers, corev1.EphemeralContainer{
-				EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: c.Name, SecurityContext: &corev1.SecurityContext{Privileged: sc.Privileged}}})
+				EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: c.Name, SecurityContext: &corev1.SecurityContext{Privileged: c.SecurityContext.Privileged}}})
 		}
 	}
 	return shell
+}
+
+// privileged reports whether a container's security context makes it privileged.
+func privileged(sc *corev1.SecurityContext) bool {
+	return sc != nil && sc.Privileged != nil && *sc.Privileged
 }
 
 func podPrivileges(spec *corev1.PodSpec) []string {
@@ -448,19 +453,19 @@ func podPrivileges(spec *corev1.PodSpec) []string {
 			found = append(found, fmt.Sprintf("hostPath volume %s (%s)", v.Name, v.HostPath.Path))
 		}
 	}
-	privileged := func(name string, sc *corev1.SecurityContext) {
-		if sc != nil && sc.Privileged != nil && *sc.Privileged {
+	flag := func(name string, sc *corev1.SecurityContext) {
+		if privileged(sc) {
 			found = append(found, "privileged container "+name)
 		}
 	}
 	for _, c := range spec.InitContainers {
-		privileged(c.Name, c.SecurityContext)
+		flag(c.Name, c.SecurityContext)
 	}
 	for _, c := range spec.Containers {
-		privileged(c.Name, c.SecurityContext)
+		flag(c.Name, c.SecurityContext)
 	}
 	for _, c := range spec.EphemeralContainers {
-		privileged(c.Name, c.SecurityContext)
+		flag(c.Name, c.SecurityContext)
 	}
 	return found
 }
